@@ -1,0 +1,132 @@
+// The typed ABI of mdn.wasm: every export's signature and the meaning of each argument.
+// This interface is the single source of truth; assembly/ implements it and the host calls only
+// through it.
+//
+// Pointer contract (see assembly/index.ts): every `Ptr` is a byte offset into the module's linear
+// memory, row-major float32, 16-byte aligned; shapes are given as `name (rows, cols)`; counts are
+// elements. Backward kernels accumulate into gradient outputs. Passing 0 for an optional output
+// pointer skips it. Dimension legend: N rows, I inputs, O outputs, C channels, K components,
+// D target dimensions, P = head width.
+
+import { instantiate } from "@assemblyscript/loader";
+
+export type Ptr = number;
+
+/** Which function turns the raw head output into sigma (before the floor). */
+export const SIGMA_EXP = 0;
+export const SIGMA_SOFTPLUS = 1;
+
+export interface Kernels {
+  memory: WebAssembly.Memory;
+
+  // memory.ts
+  /** First 16-byte aligned free byte; the arena starts here. */
+  heap_base(): Ptr;
+  fill_zero(ptr: Ptr, nbytes: number): void;
+  copy_bytes(dst: Ptr, src: Ptr, nbytes: number): void;
+  /** out (count, width) = src[idx[start + r]] with idx (n) u32. */
+  gather_rows(out: Ptr, src: Ptr, idx: Ptr, start: number, count: number, width: number): void;
+  /** 1 when all n floats at x are finite, else 0. */
+  all_finite(x: Ptr, n: number): number;
+
+  // random.ts: state (4) u32, xoshiro128**
+  rng_seed(state: Ptr, seed: bigint): void;
+  rng_uniform_f64(state: Ptr): number;
+  rng_below(state: Ptr, bound: number): number;
+  /** w[r*stride + c] = U(-limit, limit) for r < rows, c < cols. */
+  rng_fill_uniform(w: Ptr, rows: number, cols: number, stride: number, limit: number, state: Ptr): void;
+  rng_shuffle(idx: Ptr, n: number, state: Ptr): void;
+  iota_u32(idx: Ptr, n: number): void;
+
+  // dense.ts: out (N, O) = inp (N, I) . w (I, O) + b (O)
+  dense_forward(out: Ptr, inp: Ptr, w: Ptr, b: Ptr, N: number, I: number, O: number): void;
+  dense_forward_scalar(out: Ptr, inp: Ptr, w: Ptr, b: Ptr, N: number, I: number, O: number): void;
+  /** dinp (N, I) += dout . w^T (skipped when dinp is 0); dw (I, O) += inp^T . dout; db (O) += sum_n dout. */
+  dense_backward(dinp: Ptr, dw: Ptr, db: Ptr, dout: Ptr, inp: Ptr, w: Ptr, N: number, I: number, O: number): void;
+  dense_backward_scalar(dinp: Ptr, dw: Ptr, db: Ptr, dout: Ptr, inp: Ptr, w: Ptr, N: number, I: number, O: number): void;
+
+  // activation.ts: elementwise over n floats. Backward reads the forward output.
+  relu_forward(out: Ptr, inp: Ptr, n: number): void;
+  relu_forward_scalar(out: Ptr, inp: Ptr, n: number): void;
+  /** dinp += dout * (out > 0) */
+  relu_backward(dinp: Ptr, dout: Ptr, out: Ptr, n: number): void;
+  relu_backward_scalar(dinp: Ptr, dout: Ptr, out: Ptr, n: number): void;
+  tanh_forward(out: Ptr, inp: Ptr, n: number): void;
+  tanh_forward_scalar(out: Ptr, inp: Ptr, n: number): void;
+  /** dinp += dout * (1 - out^2) */
+  tanh_backward(dinp: Ptr, dout: Ptr, out: Ptr, n: number): void;
+  tanh_backward_scalar(dinp: Ptr, dout: Ptr, out: Ptr, n: number): void;
+  /** out = inp */
+  linear_forward(out: Ptr, inp: Ptr, n: number): void;
+  linear_forward_scalar(out: Ptr, inp: Ptr, n: number): void;
+  /** dinp += dout */
+  linear_backward(dinp: Ptr, dout: Ptr, out: Ptr, n: number): void;
+  linear_backward_scalar(dinp: Ptr, dout: Ptr, out: Ptr, n: number): void;
+
+  // dropout.ts: inverted dropout; mask (n) holds 0 or 1/(1-rate), drawn from the generator.
+  dropout_forward(out: Ptr, mask: Ptr, inp: Ptr, n: number, rate: number, state: Ptr): void;
+  dropout_forward_scalar(out: Ptr, mask: Ptr, inp: Ptr, n: number, rate: number, state: Ptr): void;
+  /** dinp += dout * mask */
+  dropout_backward(dinp: Ptr, dout: Ptr, mask: Ptr, n: number): void;
+  dropout_backward_scalar(dinp: Ptr, dout: Ptr, mask: Ptr, n: number): void;
+
+  // batchnorm.ts: x (N, C), per-channel statistics, Keras semantics (biased batch variance).
+  /** Training: mean, var (C) caches of the batch statistics; xhat (N, C) cache; out = gamma * xhat + beta. */
+  batchnorm_forward_train(out: Ptr, xhat: Ptr, mean: Ptr, vari: Ptr, inp: Ptr, gamma: Ptr, beta: Ptr, N: number, C: number, eps: number): void;
+  batchnorm_forward_train_scalar(out: Ptr, xhat: Ptr, mean: Ptr, vari: Ptr, inp: Ptr, gamma: Ptr, beta: Ptr, N: number, C: number, eps: number): void;
+  /** Inference: out = gamma * (inp - moving_mean) / sqrt(moving_var + eps) + beta. */
+  batchnorm_forward_infer(out: Ptr, inp: Ptr, gamma: Ptr, beta: Ptr, movingMean: Ptr, movingVar: Ptr, N: number, C: number, eps: number): void;
+  batchnorm_forward_infer_scalar(out: Ptr, inp: Ptr, gamma: Ptr, beta: Ptr, movingMean: Ptr, movingVar: Ptr, N: number, C: number, eps: number): void;
+  /** dinp += ..., dgamma += sum dout * xhat, dbeta += sum dout (training-mode statistics). */
+  batchnorm_backward(dinp: Ptr, dgamma: Ptr, dbeta: Ptr, dout: Ptr, xhat: Ptr, vari: Ptr, gamma: Ptr, N: number, C: number, eps: number): void;
+  batchnorm_backward_scalar(dinp: Ptr, dgamma: Ptr, dbeta: Ptr, dout: Ptr, xhat: Ptr, vari: Ptr, gamma: Ptr, N: number, C: number, eps: number): void;
+  /** moving = momentum * moving + (1 - momentum) * batch, for mean and variance (C). */
+  batchnorm_update_moving(movingMean: Ptr, movingVar: Ptr, mean: Ptr, vari: Ptr, C: number, momentum: number): void;
+  batchnorm_update_moving_scalar(movingMean: Ptr, movingVar: Ptr, mean: Ptr, vari: Ptr, C: number, momentum: number): void;
+
+  // mixture.ts: isotropic Gaussian mixture head. a (N, P) with P = K + K*D + K per row laid out as
+  // [pi logits (K) | mu (K, D) | sigma pre-activation (K)]; y (N, D).
+  /** nll (N) per row, gamma (N, K) responsibilities; returns the sum of nll over rows (f64). */
+  mixture_forward(nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): number;
+  mixture_forward_scalar(nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): number;
+  /** da (N, P) += scale * d nll / d a (closed form through gamma). */
+  mixture_backward(da: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
+  mixture_backward_scalar(da: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
+  /** pi (N, K), mu (N, K, D), sigma (N, K) from a (N, P). */
+  mixture_params(pi: Ptr, mu: Ptr, sigma: Ptr, a: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
+  mixture_params_scalar(pi: Ptr, mu: Ptr, sigma: Ptr, a: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
+
+  // adam.ts: one flat loop over n parameters with parallel layouts w, g, m, v (n).
+  /** Keras step size: lr / (1 + decay * (t - 1)) * sqrt(1 - beta2^t) / (1 - beta1^t), t >= 1. */
+  adam_lr_t(lr: number, decay: number, beta1: number, beta2: number, t: number): number;
+  /** g' = g + 2 * l2 * w; m = b1 m + (1-b1) g'; v = b2 v + (1-b2) g'^2; w -= lrT * m / (sqrt(v) + eps). */
+  adam_update(w: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lrT: number, beta1: number, beta2: number, eps: number, l2: number): void;
+  adam_update_scalar(w: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lrT: number, beta1: number, beta2: number, eps: number, l2: number): void;
+  /** sum of w^2 over n floats (f64), for the L2 penalty in the reported loss. */
+  sum_squares(w: Ptr, n: number): number;
+  sum_squares_scalar(w: Ptr, n: number): number;
+}
+
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+/** Source of the wasm bytes; set by the entry point (embedded base64 or a file). */
+export type WasmSource = () => Promise<WebAssembly.Module>;
+
+let source: WasmSource | undefined;
+
+export function setWasmSource(s: WasmSource): void {
+  source = s;
+  compiled = undefined;
+}
+
+/** Compile once, instantiate per model: each model owns one instance and its memory. */
+export async function instantiateKernels(module?: WebAssembly.Module): Promise<Kernels> {
+  let mod = module;
+  if (mod === undefined) {
+    if (source === undefined) throw new Error("mdn-wasm: no wasm source configured");
+    compiled ??= source();
+    mod = await compiled;
+  }
+  const { exports } = await instantiate<Record<string, unknown>>(mod, {});
+  return exports as unknown as Kernels;
+}

@@ -1,0 +1,139 @@
+// Shared test helpers: load the kernels, a bump heap over their memory, a seeded data generator,
+// tolerance checks that name the first bad index, and central differences.
+
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { instantiateKernels, type Kernels, type Ptr } from "../src/kernels.js";
+
+/** Sizes below, at and past the SIMD width (STYLE 10). */
+export const SIZES = [1, 3, 4, 5, 8, 17, 33];
+
+const modules = new Map<string, WebAssembly.Module>();
+
+/** A fresh instance of the release build (or `debug` for the asserting build). */
+export async function loadKernels(build: "release" | "debug" = "release"): Promise<Kernels> {
+  // MDN_WASM points at another build (a kernel under development compiled on its own).
+  const file = process.env.MDN_WASM ?? (build === "release" ? "mdn.wasm" : "mdn.debug.wasm");
+  let mod = modules.get(file);
+  if (mod === undefined) {
+    const path = file.includes("/") ? file : fileURLToPath(new URL(`../build/${file}`, import.meta.url));
+    const bytes = readFileSync(path);
+    mod = await WebAssembly.compile(bytes);
+    modules.set(file, mod);
+  }
+  return instantiateKernels(mod);
+}
+
+/** Bump allocator over a kernel instance's memory, 16-byte aligned, for tests only. */
+export class Heap {
+  private top: number;
+  constructor(readonly k: Kernels) {
+    this.top = k.heap_base();
+  }
+  /** Room for n float32 (or u32) values; returns the pointer. */
+  alloc(n: number): Ptr {
+    const ptr = this.top;
+    this.top += Math.ceil((Math.max(n, 1) * 4) / 16) * 16;
+    const need = this.top - this.k.memory.buffer.byteLength;
+    if (need > 0) this.k.memory.grow(Math.ceil(need / 65536));
+    return ptr;
+  }
+  /** Allocate and fill with values (rounded to float32). */
+  put(values: ArrayLike<number>): Ptr {
+    const ptr = this.alloc(values.length);
+    this.f32(ptr, values.length).set(values);
+    return ptr;
+  }
+  /** A float32 view made now; never keep it across a call that may grow memory. */
+  f32(ptr: Ptr, n: number): Float32Array {
+    return new Float32Array(this.k.memory.buffer, ptr, n);
+  }
+  u32(ptr: Ptr, n: number): Uint32Array {
+    return new Uint32Array(this.k.memory.buffer, ptr, n);
+  }
+  /** A copy as float64. */
+  get(ptr: Ptr, n: number): Float64Array {
+    return Float64Array.from(this.f32(ptr, n));
+  }
+}
+
+/** mulberry32: a small seeded generator for test data (not the library's generator). */
+export function testRng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n values uniform in [lo, hi), rounded to float32 so references see what the kernels see. */
+export function uniform(rng: () => number, n: number, lo = -1, hi = 1): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.fround(lo + (hi - lo) * rng());
+  return out;
+}
+
+/** n standard normal values (Box-Muller), rounded to float32. */
+export function normal(rng: () => number, n: number, scale = 1): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = 1 - rng();
+    const v = rng();
+    out[i] = Math.fround(scale * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
+  }
+  return out;
+}
+
+export interface Tol {
+  atol: number;
+  rtol: number;
+}
+
+/**
+ * Throws naming the first index where |got - want| > atol + rtol * |want|, with got, want and the
+ * error; also fails on any non-finite value in got where want is finite.
+ */
+export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: Tol, label = ""): void {
+  if (got.length !== want.length) {
+    throw new Error(`${label}: length ${got.length}, want ${want.length}`);
+  }
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i]!;
+    const w = want[i]!;
+    const err = Math.abs(g - w);
+    if (!(err <= tol.atol + tol.rtol * Math.abs(w))) {
+      throw new Error(
+        `${label}: first bad index ${i}: got ${g}, want ${w}, error ${err} > ${tol.atol} + ${tol.rtol}*|want|`,
+      );
+    }
+  }
+}
+
+/** Throws naming the first index where got and want differ in any bit. */
+export function expectIdentical(got: ArrayLike<number>, want: ArrayLike<number>, label = ""): void {
+  if (got.length !== want.length) throw new Error(`${label}: length ${got.length}, want ${want.length}`);
+  for (let i = 0; i < want.length; i++) {
+    if (!Object.is(got[i], want[i])) throw new Error(`${label}: first differing index ${i}: ${got[i]} vs ${want[i]}`);
+  }
+}
+
+/**
+ * Central differences of a scalar function f at x (mutated and restored), float64:
+ * (f(x + h e_i) - f(x - h e_i)) / 2h for every i.
+ */
+export function centralDiff(f: (x: Float64Array) => number, x: Float64Array, h = 1e-6): Float64Array {
+  const g = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const xi = x[i]!;
+    x[i] = xi + h;
+    const fp = f(x);
+    x[i] = xi - h;
+    const fm = f(x);
+    x[i] = xi;
+    g[i] = (fp - fm) / (2 * h);
+  }
+  return g;
+}
