@@ -1,1 +1,145 @@
-// placeholder: being written
+// The Adam optimizer with Keras semantics (tf.keras / Keras 2 `optimizers.Adam`, with the legacy
+// `decay` argument), plus the sum of squares behind the L2 penalty.
+//
+// Dimension legend: n parameters. Parameters, gradients and both moments share one arena layout,
+// so w (n), g (n), m (n), v (n) are parallel and one flat loop updates every layer at once.
+//
+// Keras 2 Adam (Kingma & Ba 2015, Algorithm 1 with the "epsilon hat" form of section 2), step t
+// counting applied steps including this one (t = iterations + 1):
+//   lr_t = lr / (1 + decay * (t - 1)) * sqrt(1 - beta2^t) / (1 - beta1^t)
+//   m    = beta1 * m + (1 - beta1) * g
+//   v    = beta2 * v + (1 - beta2) * g^2
+//   w   -= lr_t * m / (sqrt(v) + eps)
+// The legacy time decay divides by 1 + decay * iterations with iterations read before the
+// increment, hence t - 1. Keras defaults: lr 1e-3, beta1 0.9, beta2 0.999, eps 1e-7.
+// A Keras L2 kernel regularizer l2 adds l2 * sum(w^2) to the loss, so its gradient 2 * l2 * w is
+// folded into g on the fly (g itself is left untouched).
+//
+// adam_update runs the same float32 operations in the same order as its scalar twin (no fused
+// multiply-add in wasm SIMD), so the two agree bit for bit.
+
+// @ts-ignore: decorator
+@inline
+function aligned(ptr: usize): bool {
+  return (ptr & 15) == 0;
+}
+
+/**
+ * Keras step size for step t >= 1 (f64). Computed here rather than on the host because the
+ * stdlib's Math.pow is compiled into the module and so gives the same bits on every engine.
+ */
+export function adam_lr_t(lr: f64, decay: f64, beta1: f64, beta2: f64, t: i32): f64 {
+  assert(t >= 1);
+  const ft = <f64>t;
+  const decayed = lr / (1.0 + decay * (ft - 1.0));
+  return decayed * (Math.sqrt(1.0 - Math.pow(beta2, ft)) / (1.0 - Math.pow(beta1, ft)));
+}
+
+/**
+ * One Adam step, scalar twin. w (n) updated, m (n), v (n) moments updated; g (n) read only.
+ * lrT from adam_lr_t; l2 the L2 regularization factor (0 for none).
+ */
+export function adam_update_scalar(
+  w: usize, g: usize, m: usize, v: usize, n: i32,
+  lrT: f32, beta1: f32, beta2: f32, eps: f32, l2: f32,
+): void {
+  assert(n >= 0);
+  adam_update_from(w, g, m, v, n, lrT, beta1, beta2, eps, l2, 0);
+}
+
+/** Parameters i0 .. n-1 of one Adam step: the scalar twin, and the SIMD kernel's tail. */
+// @ts-ignore: decorator
+@inline
+function adam_update_from(
+  w: usize, g: usize, m: usize, v: usize, n: i32,
+  lrT: f32, beta1: f32, beta2: f32, eps: f32, l2: f32, i0: i32,
+): void {
+  const twoL2 = <f32>2 * l2; // d/dw of l2 * w^2
+  const rest1 = <f32>1 - beta1;
+  const rest2 = <f32>1 - beta2;
+  for (let i = i0; i < n; i++) {
+    const off = <usize>i << 2;
+    const wi = load<f32>(w + off);
+    const gi = load<f32>(g + off) + twoL2 * wi;
+    const mi = beta1 * load<f32>(m + off) + rest1 * gi;
+    const vi = beta2 * load<f32>(v + off) + rest2 * (gi * gi);
+    store<f32>(m + off, mi);
+    store<f32>(v + off, vi);
+    // eps outside the sqrt, as Keras 2 and the paper's epsilon hat: it bounds the step by lrT / eps
+    // when both moments are zero.
+    store<f32>(w + off, wi - lrT * mi / (sqrt<f32>(vi) + eps));
+  }
+}
+
+/**
+ * One Adam step over n parameters. w (n) updated, m (n), v (n) moments updated; g (n) read only.
+ * lrT from adam_lr_t; l2 the L2 regularization factor (0 for none).
+ */
+export function adam_update(
+  w: usize, g: usize, m: usize, v: usize, n: i32,
+  lrT: f32, beta1: f32, beta2: f32, eps: f32, l2: f32,
+): void {
+  assert(n >= 0);
+  assert(aligned(w) && aligned(g) && aligned(m) && aligned(v));
+  const twoL2 = f32x4.splat(<f32>2 * l2);
+  const b1 = f32x4.splat(beta1);
+  const b2 = f32x4.splat(beta2);
+  const rest1 = f32x4.splat(<f32>1 - beta1);
+  const rest2 = f32x4.splat(<f32>1 - beta2);
+  const vlr = f32x4.splat(lrT);
+  const veps = f32x4.splat(eps);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const off = <usize>i << 2;
+    const wi = v128.load(w + off);
+    const gi = f32x4.add(v128.load(g + off), f32x4.mul(twoL2, wi));
+    const mi = f32x4.add(f32x4.mul(b1, v128.load(m + off)), f32x4.mul(rest1, gi));
+    const vi = f32x4.add(f32x4.mul(b2, v128.load(v + off)), f32x4.mul(rest2, f32x4.mul(gi, gi)));
+    v128.store(m + off, mi);
+    v128.store(v + off, vi);
+    const step = f32x4.div(f32x4.mul(vlr, mi), f32x4.add(f32x4.sqrt(vi), veps));
+    v128.store(w + off, f32x4.sub(wi, step));
+  }
+  adam_update_from(w, g, m, v, n, lrT, beta1, beta2, eps, l2, i);
+}
+
+/**
+ * Sum of w^2 over w (n), scalar twin, in f64. The square of a float32 is exact in f64 (24 + 24
+ * significand bits fit in 53), so only the additions round: relative error about n * 2^-53.
+ */
+export function sum_squares_scalar(w: usize, n: i32): f64 {
+  assert(n >= 0);
+  let s: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const x = <f64>load<f32>(w + (<usize>i << 2));
+    s += x * x;
+  }
+  return s;
+}
+
+/**
+ * Sum of w^2 over w (n) in f64: each group of 4 floats is widened to two f64x2 halves and squared
+ * exactly, with four f64 partial sums (lanes 0, 1 in lo; lanes 2, 3 in hi). The summation order
+ * differs from the scalar twin, so the two agree to rounding (~n * 2^-53 relative), not bitwise.
+ */
+export function sum_squares(w: usize, n: i32): f64 {
+  assert(n >= 0);
+  assert(aligned(w));
+  let lo = f64x2.splat(0);
+  let hi = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const x = v128.load(w + (<usize>i << 2));
+    const xlo = f64x2.promote_low_f32x4(x);
+    const xhi = f64x2.promote_low_f32x4(f32x4.shuffle(x, x, 2, 3, 2, 3));
+    lo = f64x2.add(lo, f64x2.mul(xlo, xlo));
+    hi = f64x2.add(hi, f64x2.mul(xhi, xhi));
+  }
+  let s = (f64x2.extract_lane(lo, 0) + f64x2.extract_lane(lo, 1)) +
+    (f64x2.extract_lane(hi, 0) + f64x2.extract_lane(hi, 1));
+  for (; i < n; i++) {
+    const x = <f64>load<f32>(w + (<usize>i << 2));
+    s += x * x;
+  }
+  return s;
+}

@@ -1,1 +1,361 @@
-// placeholder: being written
+// Batch normalization over x (N, C) with Keras semantics (Ioffe & Szegedy 2015, Algorithm 1, as
+// implemented by Keras 3 `layers.BatchNormalization`, axis = -1, center and scale on).
+//
+// Dimension legend: N rows (the batch), C channels (features). Every (N, C) buffer is row-major, so
+// the C channels of one row are contiguous: the SIMD kernels work on 4 channels at a time and walk
+// down the rows with stride C; channels past the last whole group of 4 go through the scalar code.
+//
+// Training (training=True), per channel c over the rows n:
+//   mean_c = 1/N sum_n x_nc
+//   var_c  = 1/N sum_n (x_nc - mean_c)^2            biased, as Keras 3 (ops.moments) and
+//                                                   tf.nn.moments compute it
+//   xhat   = (x - mean) / sqrt(var + eps)
+//   out    = gamma * xhat + beta
+// Keras 3 also feeds this BIASED batch variance to the moving variance (Keras 2 on the fused TF
+// kernel applied Bessel's N/(N-1) correction there instead):
+//   moving = momentum * moving + (1 - momentum) * batch      (Keras defaults: momentum 0.99, eps 1e-3)
+// Inference (training=False) normalizes with the moving statistics instead:
+//   out = gamma * (x - moving_mean) / sqrt(moving_var + eps) + beta
+//
+// Backward of the training forward, batch statistics differentiated (the mean and the variance
+// both depend on every row), with invstd = 1 / sqrt(var + eps):
+//   dbeta_c  += sum_n dout_nc
+//   dgamma_c += sum_n dout_nc * xhat_nc
+//   dinp_nc  += gamma_c * invstd_c / N * (N * dout_nc - sum_n dout_nc - xhat_nc * sum_n dout_nc * xhat_nc)
+//
+// Variance: the corrected two-pass algorithm (Chan, Golub & LeVeque 1983, "Algorithms for
+// computing the sample variance", eq. 1.7). Pass 1 gives the mean; pass 2 sums the deviations
+// d = x - mean and their squares. In exact arithmetic sum d = 0; in float32 it holds the rounding
+// error of the mean, so mean += sum d / N refines the mean and var = sum d^2 / N - (sum d / N)^2.
+// One-pass E[x^2] - E[x]^2 cancels catastrophically when |mean| >> std (a channel at 1e4 + noise
+// loses every digit of its variance in float32); the two-pass form never subtracts large numbers.
+//
+// Every kernel processes channel groups independently with the same float32 operations in the
+// same order as its scalar twin (no fused multiply-add in wasm SIMD), so the two agree bit for bit.
+
+// @ts-ignore: decorator
+@inline
+function aligned(ptr: usize): bool {
+  return (ptr & 15) == 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training forward
+
+/**
+ * Training forward, scalar twin.
+ * out (N, C), xhat (N, C) cache, mean (C) cache, vari (C) cache; inp (N, C), gamma (C), beta (C).
+ */
+export function batchnorm_forward_train_scalar(
+  out: usize, xhat: usize, mean: usize, vari: usize,
+  inp: usize, gamma: usize, beta: usize,
+  N: i32, C: i32, eps: f32,
+): void {
+  assert(N > 0 && C > 0);
+  forward_train_channels(out, xhat, mean, vari, inp, gamma, beta, N, C, eps, 0);
+}
+
+/** Channels c0 .. C-1 of the training forward: the scalar twin, and the SIMD kernel's tail. */
+// @ts-ignore: decorator
+@inline
+function forward_train_channels(
+  out: usize, xhat: usize, mean: usize, vari: usize,
+  inp: usize, gamma: usize, beta: usize,
+  N: i32, C: i32, eps: f32, c0: i32,
+): void {
+  const rowBytes = <usize>C << 2;
+  const fN = <f32>N;
+  for (let c = c0; c < C; c++) {
+    const off = <usize>c << 2;
+    const inp_c = inp + off;
+    // Pass 1: the mean.
+    let s: f32 = 0;
+    for (let n = 0; n < N; n++) s += load<f32>(inp_c + <usize>n * rowBytes);
+    let mu = s / fN;
+    // Pass 2: deviations from that mean; sd is the mean's rounding error times N (see header).
+    let sd: f32 = 0;
+    let q: f32 = 0;
+    for (let n = 0; n < N; n++) {
+      const d = load<f32>(inp_c + <usize>n * rowBytes) - mu;
+      sd += d;
+      q += d * d;
+    }
+    const e = sd / fN;
+    mu += e;
+    // q / N >= e^2 in exact arithmetic; max keeps rounding from producing a negative variance.
+    const va = max<f32>(q / fN - e * e, 0);
+    const invstd = <f32>1 / sqrt<f32>(va + eps);
+    store<f32>(mean + off, mu);
+    store<f32>(vari + off, va);
+    // Pass 3: normalize, then scale and shift.
+    const g = load<f32>(gamma + off);
+    const b = load<f32>(beta + off);
+    for (let n = 0; n < N; n++) {
+      const at = <usize>n * rowBytes + off;
+      const xh = (load<f32>(inp + at) - mu) * invstd;
+      store<f32>(xhat + at, xh);
+      store<f32>(out + at, g * xh + b);
+    }
+  }
+}
+
+/**
+ * Training forward: mean, vari (C) = batch mean and biased variance; xhat (N, C) = normalized
+ * input; out (N, C) = gamma * xhat + beta. inp (N, C), gamma (C), beta (C).
+ */
+export function batchnorm_forward_train(
+  out: usize, xhat: usize, mean: usize, vari: usize,
+  inp: usize, gamma: usize, beta: usize,
+  N: i32, C: i32, eps: f32,
+): void {
+  assert(N > 0 && C > 0);
+  assert(aligned(out) && aligned(xhat) && aligned(mean) && aligned(vari));
+  assert(aligned(inp) && aligned(gamma) && aligned(beta));
+  const rowBytes = <usize>C << 2;
+  const vN = f32x4.splat(<f32>N);
+  const zero = f32x4.splat(0);
+  let c = 0;
+  for (; c + 4 <= C; c += 4) {
+    const off = <usize>c << 2;
+    const inp_c = inp + off;
+    let s = zero;
+    for (let n = 0; n < N; n++) s = f32x4.add(s, v128.load(inp_c + <usize>n * rowBytes));
+    let mu = f32x4.div(s, vN);
+    let sd = zero;
+    let q = zero;
+    for (let n = 0; n < N; n++) {
+      const d = f32x4.sub(v128.load(inp_c + <usize>n * rowBytes), mu);
+      sd = f32x4.add(sd, d);
+      q = f32x4.add(q, f32x4.mul(d, d));
+    }
+    const e = f32x4.div(sd, vN);
+    mu = f32x4.add(mu, e);
+    const va = f32x4.max(f32x4.sub(f32x4.div(q, vN), f32x4.mul(e, e)), zero);
+    const invstd = f32x4.div(f32x4.splat(1), f32x4.sqrt(f32x4.add(va, f32x4.splat(eps))));
+    v128.store(mean + off, mu);
+    v128.store(vari + off, va);
+    const g = v128.load(gamma + off);
+    const b = v128.load(beta + off);
+    for (let n = 0; n < N; n++) {
+      const at = <usize>n * rowBytes + off;
+      const xh = f32x4.mul(f32x4.sub(v128.load(inp + at), mu), invstd);
+      v128.store(xhat + at, xh);
+      v128.store(out + at, f32x4.add(f32x4.mul(g, xh), b));
+    }
+  }
+  forward_train_channels(out, xhat, mean, vari, inp, gamma, beta, N, C, eps, c);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inference forward
+
+/**
+ * Inference forward, scalar twin.
+ * out (N, C); inp (N, C), gamma (C), beta (C), movingMean (C), movingVar (C).
+ */
+export function batchnorm_forward_infer_scalar(
+  out: usize,
+  inp: usize, gamma: usize, beta: usize, movingMean: usize, movingVar: usize,
+  N: i32, C: i32, eps: f32,
+): void {
+  assert(N > 0 && C > 0);
+  forward_infer_channels(out, inp, gamma, beta, movingMean, movingVar, N, C, eps, 0);
+}
+
+/** Channels c0 .. C-1 of the inference forward: the scalar twin, and the SIMD kernel's tail. */
+// @ts-ignore: decorator
+@inline
+function forward_infer_channels(
+  out: usize,
+  inp: usize, gamma: usize, beta: usize, movingMean: usize, movingVar: usize,
+  N: i32, C: i32, eps: f32, c0: i32,
+): void {
+  const rowBytes = <usize>C << 2;
+  for (let c = c0; c < C; c++) {
+    const off = <usize>c << 2;
+    // gamma / sqrt(moving_var + eps) once per channel, so each element costs a sub, a mul, an add.
+    const scale = load<f32>(gamma + off) / sqrt<f32>(load<f32>(movingVar + off) + eps);
+    const mm = load<f32>(movingMean + off);
+    const b = load<f32>(beta + off);
+    for (let n = 0; n < N; n++) {
+      const at = <usize>n * rowBytes + off;
+      store<f32>(out + at, (load<f32>(inp + at) - mm) * scale + b);
+    }
+  }
+}
+
+/**
+ * Inference forward: out (N, C) = gamma * (inp - movingMean) / sqrt(movingVar + eps) + beta.
+ * inp (N, C), gamma (C), beta (C), movingMean (C), movingVar (C).
+ */
+export function batchnorm_forward_infer(
+  out: usize,
+  inp: usize, gamma: usize, beta: usize, movingMean: usize, movingVar: usize,
+  N: i32, C: i32, eps: f32,
+): void {
+  assert(N > 0 && C > 0);
+  assert(aligned(out) && aligned(inp) && aligned(gamma) && aligned(beta));
+  assert(aligned(movingMean) && aligned(movingVar));
+  const rowBytes = <usize>C << 2;
+  let c = 0;
+  for (; c + 4 <= C; c += 4) {
+    const off = <usize>c << 2;
+    const scale = f32x4.div(
+      v128.load(gamma + off),
+      f32x4.sqrt(f32x4.add(v128.load(movingVar + off), f32x4.splat(eps))),
+    );
+    const mm = v128.load(movingMean + off);
+    const b = v128.load(beta + off);
+    for (let n = 0; n < N; n++) {
+      const at = <usize>n * rowBytes + off;
+      v128.store(out + at, f32x4.add(f32x4.mul(f32x4.sub(v128.load(inp + at), mm), scale), b));
+    }
+  }
+  forward_infer_channels(out, inp, gamma, beta, movingMean, movingVar, N, C, eps, c);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backward (of the training forward)
+
+/**
+ * Backward, scalar twin. Accumulates dinp (N, C) (skipped when dinp is 0), dgamma (C), dbeta (C);
+ * reads dout (N, C), the forward caches xhat (N, C) and vari (C), and gamma (C).
+ */
+export function batchnorm_backward_scalar(
+  dinp: usize, dgamma: usize, dbeta: usize,
+  dout: usize, xhat: usize, vari: usize, gamma: usize,
+  N: i32, C: i32, eps: f32,
+): void {
+  assert(N > 0 && C > 0);
+  backward_channels(dinp, dgamma, dbeta, dout, xhat, vari, gamma, N, C, eps, 0);
+}
+
+/** Channels c0 .. C-1 of the backward: the scalar twin, and the SIMD kernel's tail. */
+// @ts-ignore: decorator
+@inline
+function backward_channels(
+  dinp: usize, dgamma: usize, dbeta: usize,
+  dout: usize, xhat: usize, vari: usize, gamma: usize,
+  N: i32, C: i32, eps: f32, c0: i32,
+): void {
+  const rowBytes = <usize>C << 2;
+  const fN = <f32>N;
+  for (let c = c0; c < C; c++) {
+    const off = <usize>c << 2;
+    // The two row sums every gradient needs: sum dout and sum dout * xhat.
+    let sdo: f32 = 0;
+    let sdx: f32 = 0;
+    for (let n = 0; n < N; n++) {
+      const at = <usize>n * rowBytes + off;
+      const d = load<f32>(dout + at);
+      sdo += d;
+      sdx += d * load<f32>(xhat + at);
+    }
+    store<f32>(dbeta + off, load<f32>(dbeta + off) + sdo);
+    store<f32>(dgamma + off, load<f32>(dgamma + off) + sdx);
+    if (dinp == 0) continue;
+    // The same invstd as the forward computed (same operations on the cached variance).
+    const invstd = <f32>1 / sqrt<f32>(load<f32>(vari + off) + eps);
+    const k = load<f32>(gamma + off) * invstd / fN;
+    for (let n = 0; n < N; n++) {
+      const at = <usize>n * rowBytes + off;
+      // N dout - sum dout removes the gradient's component along the mean; - xhat * sdx removes
+      // its component along xhat (the variance's direction).
+      const t = fN * load<f32>(dout + at) - sdo - load<f32>(xhat + at) * sdx;
+      store<f32>(dinp + at, load<f32>(dinp + at) + k * t);
+    }
+  }
+}
+
+/**
+ * Backward of the training forward. Accumulates dinp (N, C) (skipped when dinp is 0),
+ * dgamma (C), dbeta (C); reads dout (N, C), the forward caches xhat (N, C) and vari (C), gamma (C).
+ */
+export function batchnorm_backward(
+  dinp: usize, dgamma: usize, dbeta: usize,
+  dout: usize, xhat: usize, vari: usize, gamma: usize,
+  N: i32, C: i32, eps: f32,
+): void {
+  assert(N > 0 && C > 0);
+  assert(aligned(dinp) && aligned(dgamma) && aligned(dbeta));
+  assert(aligned(dout) && aligned(xhat) && aligned(vari) && aligned(gamma));
+  const rowBytes = <usize>C << 2;
+  const vN = f32x4.splat(<f32>N);
+  let c = 0;
+  for (; c + 4 <= C; c += 4) {
+    const off = <usize>c << 2;
+    let sdo = f32x4.splat(0);
+    let sdx = f32x4.splat(0);
+    for (let n = 0; n < N; n++) {
+      const at = <usize>n * rowBytes + off;
+      const d = v128.load(dout + at);
+      sdo = f32x4.add(sdo, d);
+      sdx = f32x4.add(sdx, f32x4.mul(d, v128.load(xhat + at)));
+    }
+    v128.store(dbeta + off, f32x4.add(v128.load(dbeta + off), sdo));
+    v128.store(dgamma + off, f32x4.add(v128.load(dgamma + off), sdx));
+    if (dinp == 0) continue;
+    const invstd = f32x4.div(f32x4.splat(1), f32x4.sqrt(f32x4.add(v128.load(vari + off), f32x4.splat(eps))));
+    const k = f32x4.div(f32x4.mul(v128.load(gamma + off), invstd), vN);
+    for (let n = 0; n < N; n++) {
+      const at = <usize>n * rowBytes + off;
+      const t = f32x4.sub(
+        f32x4.sub(f32x4.mul(vN, v128.load(dout + at)), sdo),
+        f32x4.mul(v128.load(xhat + at), sdx),
+      );
+      v128.store(dinp + at, f32x4.add(v128.load(dinp + at), f32x4.mul(k, t)));
+    }
+  }
+  backward_channels(dinp, dgamma, dbeta, dout, xhat, vari, gamma, N, C, eps, c);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Moving statistics
+
+/**
+ * Moving statistics update, scalar twin. movingMean (C), movingVar (C) updated in place from the
+ * batch caches mean (C), vari (C).
+ */
+export function batchnorm_update_moving_scalar(
+  movingMean: usize, movingVar: usize, mean: usize, vari: usize, C: i32, momentum: f32,
+): void {
+  assert(C > 0);
+  update_moving_channels(movingMean, movingVar, mean, vari, C, momentum, 0);
+}
+
+/** Channels c0 .. C-1 of the moving update: the scalar twin, and the SIMD kernel's tail. */
+// @ts-ignore: decorator
+@inline
+function update_moving_channels(
+  movingMean: usize, movingVar: usize, mean: usize, vari: usize, C: i32, momentum: f32, c0: i32,
+): void {
+  // Keras 3: moving.assign(moving * momentum + batch * (1 - momentum)), in that operation order.
+  const rest = <f32>1 - momentum;
+  for (let c = c0; c < C; c++) {
+    const off = <usize>c << 2;
+    store<f32>(movingMean + off, load<f32>(movingMean + off) * momentum + load<f32>(mean + off) * rest);
+    store<f32>(movingVar + off, load<f32>(movingVar + off) * momentum + load<f32>(vari + off) * rest);
+  }
+}
+
+/**
+ * Moving statistics update: moving = momentum * moving + (1 - momentum) * batch for
+ * movingMean (C) from mean (C) and movingVar (C) from vari (C) (the biased batch variance).
+ */
+export function batchnorm_update_moving(
+  movingMean: usize, movingVar: usize, mean: usize, vari: usize, C: i32, momentum: f32,
+): void {
+  assert(C > 0);
+  assert(aligned(movingMean) && aligned(movingVar) && aligned(mean) && aligned(vari));
+  const mom = f32x4.splat(momentum);
+  const rest = f32x4.splat(<f32>1 - momentum);
+  let c = 0;
+  for (; c + 4 <= C; c += 4) {
+    const off = <usize>c << 2;
+    v128.store(movingMean + off, f32x4.add(
+      f32x4.mul(v128.load(movingMean + off), mom), f32x4.mul(v128.load(mean + off), rest)));
+    v128.store(movingVar + off, f32x4.add(
+      f32x4.mul(v128.load(movingVar + off), mom), f32x4.mul(v128.load(vari + off), rest)));
+  }
+  update_moving_channels(movingMean, movingVar, mean, vari, C, momentum, c);
+}

@@ -1,1 +1,353 @@
-// placeholder: being written
+// Dense (fully connected) layer, Keras semantics: kernel w (I, O) row-major, bias b (O).
+//
+// Dimensions: N rows (batch), I inputs, O outputs (units).
+//
+// Forward:   out (N, O) = inp (N, I) . w (I, O) + b (O)
+// Backward, with dout = d loss / d out (N, O):
+//   dinp (N, I) += dout . w^T        (skipped when dinp is 0: the first layer needs no dinp)
+//   dw   (I, O) += inp^T . dout
+//   db   (O)    += sum over n of dout[n, :]
+//
+// Forward and dw are the same strided product C = C0 + A . B (see `gemm`): forward starts from the
+// bias (a row stride of 0 repeats it on every row), dw starts from dw itself. Both add the products
+// in the same order as the scalar twins, so those results are bit-identical; dinp is a set of dot
+// products along O whose lanes are summed in a different order, so it agrees only to rounding.
+
+// ---------------------------------------------------------------------------------------------
+// Scalar twins: the plain definitions, and the oracle the SIMD kernels are tested against.
+// ---------------------------------------------------------------------------------------------
+
+/** out (N, O) = inp (N, I) . w (I, O) + b (O); overwrites out. */
+export function dense_forward_scalar(out: usize, inp: usize, w: usize, b: usize, N: i32, I: i32, O: i32): void {
+  checkShapes(out, inp, w, b, N, I, O);
+  for (let n = 0; n < N; n++) {
+    const inp_n = inp + (<usize>(n * I) << 2);
+    const out_n = out + (<usize>(n * O) << 2);
+    for (let o = 0; o < O; o++) {
+      // Start from the bias and add the products in order of i; the SIMD kernel does the same.
+      let s = load<f32>(b + (<usize>o << 2));
+      for (let i = 0; i < I; i++) {
+        s += load<f32>(inp_n + (<usize>i << 2)) * load<f32>(w + (<usize>(i * O + o) << 2));
+      }
+      store<f32>(out_n + (<usize>o << 2), s);
+    }
+  }
+}
+
+/**
+ * dinp (N, I) += dout (N, O) . w (I, O)^T, unless dinp is 0; dw (I, O) += inp (N, I)^T . dout;
+ * db (O) += sum_n dout[n, :].
+ */
+export function dense_backward_scalar(
+  dinp: usize, dw: usize, db: usize, dout: usize, inp: usize, w: usize, N: i32, I: i32, O: i32,
+): void {
+  checkShapes(dout, inp, w, db, N, I, O);
+  assert((dw & 15) == 0 && (dinp & 15) == 0, "dense: buffers must be 16-byte aligned");
+  if (dinp != 0) dinp_scalar(dinp, dout, w, N, I, O);
+  for (let n = 0; n < N; n++) {
+    const inp_n = inp + (<usize>(n * I) << 2);
+    const dout_n = dout + (<usize>(n * O) << 2);
+    for (let i = 0; i < I; i++) {
+      // Each dw[i, o] receives its products in order of n, as in the SIMD kernel.
+      const x = load<f32>(inp_n + (<usize>i << 2));
+      const dw_i = dw + (<usize>(i * O) << 2);
+      for (let o = 0; o < O; o++) {
+        const p = dw_i + (<usize>o << 2);
+        store<f32>(p, load<f32>(p) + x * load<f32>(dout_n + (<usize>o << 2)));
+      }
+    }
+    for (let o = 0; o < O; o++) {
+      const p = db + (<usize>o << 2);
+      store<f32>(p, load<f32>(p) + load<f32>(dout_n + (<usize>o << 2)));
+    }
+  }
+}
+
+/** dinp (N, I) += dout (N, O) . w (I, O)^T: one dot product along O per (n, i). */
+function dinp_scalar(dinp: usize, dout: usize, w: usize, N: i32, I: i32, O: i32): void {
+  for (let n = 0; n < N; n++) {
+    const dout_n = dout + (<usize>(n * O) << 2);
+    for (let i = 0; i < I; i++) {
+      const w_i = w + (<usize>(i * O) << 2);
+      let s: f32 = 0;
+      for (let o = 0; o < O; o++) s += load<f32>(dout_n + (<usize>o << 2)) * load<f32>(w_i + (<usize>o << 2));
+      const p = dinp + (<usize>(n * I + i) << 2);
+      store<f32>(p, load<f32>(p) + s);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function checkShapes(out: usize, inp: usize, w: usize, b: usize, N: i32, I: i32, O: i32): void {
+  assert(N > 0 && I > 0 && O > 0, "dense: sizes must be positive");
+  assert(((out | inp | w | b) & 15) == 0 && out != 0 && inp != 0 && w != 0 && b != 0,
+    "dense: buffers must be non-zero and 16-byte aligned");
+}
+
+// ---------------------------------------------------------------------------------------------
+// SIMD kernels.
+// ---------------------------------------------------------------------------------------------
+
+/** out (N, O) = inp (N, I) . w (I, O) + b (O); overwrites out. */
+export function dense_forward(out: usize, inp: usize, w: usize, b: usize, N: i32, I: i32, O: i32): void {
+  checkShapes(out, inp, w, b, N, I, O);
+  // Under one vector of outputs there is nothing to vectorise over.
+  if (O < 4) {
+    dense_forward_scalar(out, inp, w, b, N, I, O);
+    return;
+  }
+  // Rows of A are rows of inp (stride I, k = i steps 1); C0 is the bias on every row (stride 0).
+  gemm(out, O, b, 0, inp, I, 1, w, O, N, I);
+}
+
+/**
+ * dinp (N, I) += dout (N, O) . w (I, O)^T, unless dinp is 0; dw (I, O) += inp (N, I)^T . dout;
+ * db (O) += sum_n dout[n, :].
+ */
+export function dense_backward(
+  dinp: usize, dw: usize, db: usize, dout: usize, inp: usize, w: usize, N: i32, I: i32, O: i32,
+): void {
+  checkShapes(dout, inp, w, db, N, I, O);
+  assert((dw & 15) == 0 && (dinp & 15) == 0, "dense: buffers must be 16-byte aligned");
+  if (O < 4) {
+    dense_backward_scalar(dinp, dw, db, dout, inp, w, N, I, O);
+    return;
+  }
+  if (dinp != 0) {
+    // dinp's tiles are four inputs wide; narrower layers (the first, usually skipped) go scalar.
+    if (I >= 4) dinp_simd(dinp, dout, w, N, I, O);
+    else dinp_scalar(dinp, dout, w, N, I, O);
+  }
+  // dw = dw + inp^T . dout: rows of A are columns of inp (stride 1, k = n steps I).
+  gemm(dw, O, dw, O, inp, 1, I, dout, O, I, N);
+  db_simd(db, dout, N, O);
+}
+
+/**
+ * Lanes of the vector at column `cols - 4` that hold columns not yet written, for a tail of r = 1..3
+ * columns: lane j is live when j >= 4 - r. A tail is handled by recomputing the last whole vector
+ * and keeping the already-written lanes (v128.bitselect), so no scalar tail loop is needed.
+ */
+// @ts-ignore: decorator
+@inline
+function tailMask(r: i32): v128 {
+  return i32x4.gt_s(i32x4(0, 1, 2, 3), i32x4.splat(3 - r));
+}
+
+/**
+ * C (M, P) = C0 + A (M, K) . B (K, P), P >= 4, all strides in elements:
+ *   C[m, p] at c + m*cs + p, C0[m, p] at c0 + m*c0s + p, A[m, k] at a + m*ars + k*ak, B[k, p] at b + k*P + p.
+ * C0 may be C itself (accumulate) or a row repeated with c0s = 0 (bias).
+ *
+ * Register tile: 4 rows x 8 columns = 8 f32x4 accumulators. Per k the tile loads 2 vectors of B and
+ * broadcasts 4 scalars of A for 8 mul+add pairs, so arithmetic (not loads) is the bottleneck, and
+ * 8 accumulators + 2 B vectors + 1 broadcast fit x86's 16 xmm registers without spilling.
+ * Column leftovers take 4 x 4 tiles, the last one masked (see tailMask). A last block of fewer than
+ * 4 rows repeats its last row: every tile reads all of C0 before it stores, so the repeated rows
+ * compute and store the same value, which is correct even when C0 is C.
+ */
+function gemm(
+  c: usize, cs: i32, c0: usize, c0s: i32, a: usize, ars: i32, ak: i32, b: usize, P: i32, M: i32, K: i32,
+): void {
+  const csB = <usize>cs << 2;
+  const c0sB = <usize>c0s << 2;
+  const arsB = <usize>ars << 2;
+  const akB = <usize>ak << 2;
+  const bkB = <usize>P << 2;
+  const all = i32x4.splat(-1);
+  for (let m = 0; m < M; m += 4) {
+    const rows = min(4, M - m);
+    const c_m = c + <usize>m * csB;
+    const c0_m = c0 + <usize>m * c0sB;
+    const a_m = a + <usize>m * arsB;
+    let p = 0;
+    for (; p + 8 <= P; p += 8) {
+      const off = <usize>p << 2;
+      tile4x8(c_m + off, csB, c0_m + off, c0sB, a_m, arsB, akB, b + off, bkB, K, rows);
+    }
+    if (p + 4 <= P) {
+      const off = <usize>p << 2;
+      tile4x4(c_m + off, csB, c0_m + off, c0sB, a_m, arsB, akB, b + off, bkB, K, rows, all);
+      p += 4;
+    }
+    if (p < P) {
+      const off = <usize>(P - 4) << 2;
+      tile4x4(c_m + off, csB, c0_m + off, c0sB, a_m, arsB, akB, b + off, bkB, K, rows, tailMask(P - p));
+    }
+  }
+}
+
+/** One 4 x 8 tile of `gemm`; byte strides; `rows` (1..4) live rows, the rest repeat the last. */
+// @ts-ignore: decorator
+@inline
+function tile4x8(
+  c: usize, cs: usize, c0: usize, c0s: usize, a: usize, ars: usize, ak: usize, b: usize, bk: usize, K: i32, rows: i32,
+): void {
+  const r1 = <usize>min(1, rows - 1);
+  const r2 = <usize>min(2, rows - 1);
+  const r3 = <usize>min(3, rows - 1);
+  let a0 = a, a1 = a + r1 * ars, a2 = a + r2 * ars, a3 = a + r3 * ars;
+  let x00 = v128.load(c0), x01 = v128.load(c0, 16);
+  let x10 = v128.load(c0 + r1 * c0s), x11 = v128.load(c0 + r1 * c0s, 16);
+  let x20 = v128.load(c0 + r2 * c0s), x21 = v128.load(c0 + r2 * c0s, 16);
+  let x30 = v128.load(c0 + r3 * c0s), x31 = v128.load(c0 + r3 * c0s, 16);
+  let b_k = b;
+  for (let k = 0; k < K; k++) {
+    const y0 = v128.load(b_k);
+    const y1 = v128.load(b_k, 16);
+    let s = v128.load32_splat(a0);
+    x00 = f32x4.add(x00, f32x4.mul(s, y0));
+    x01 = f32x4.add(x01, f32x4.mul(s, y1));
+    s = v128.load32_splat(a1);
+    x10 = f32x4.add(x10, f32x4.mul(s, y0));
+    x11 = f32x4.add(x11, f32x4.mul(s, y1));
+    s = v128.load32_splat(a2);
+    x20 = f32x4.add(x20, f32x4.mul(s, y0));
+    x21 = f32x4.add(x21, f32x4.mul(s, y1));
+    s = v128.load32_splat(a3);
+    x30 = f32x4.add(x30, f32x4.mul(s, y0));
+    x31 = f32x4.add(x31, f32x4.mul(s, y1));
+    a0 += ak; a1 += ak; a2 += ak; a3 += ak;
+    b_k += bk;
+  }
+  v128.store(c, x00); v128.store(c, x01, 16);
+  v128.store(c + r1 * cs, x10); v128.store(c + r1 * cs, x11, 16);
+  v128.store(c + r2 * cs, x20); v128.store(c + r2 * cs, x21, 16);
+  v128.store(c + r3 * cs, x30); v128.store(c + r3 * cs, x31, 16);
+}
+
+/** One 4 x 4 tile of `gemm`; lanes outside `live` keep what C already holds. */
+// @ts-ignore: decorator
+@inline
+function tile4x4(
+  c: usize, cs: usize, c0: usize, c0s: usize, a: usize, ars: usize, ak: usize, b: usize, bk: usize, K: i32, rows: i32,
+  live: v128,
+): void {
+  const r1 = <usize>min(1, rows - 1);
+  const r2 = <usize>min(2, rows - 1);
+  const r3 = <usize>min(3, rows - 1);
+  let a0 = a, a1 = a + r1 * ars, a2 = a + r2 * ars, a3 = a + r3 * ars;
+  let x0 = v128.load(c0);
+  let x1 = v128.load(c0 + r1 * c0s);
+  let x2 = v128.load(c0 + r2 * c0s);
+  let x3 = v128.load(c0 + r3 * c0s);
+  let b_k = b;
+  for (let k = 0; k < K; k++) {
+    const y = v128.load(b_k);
+    x0 = f32x4.add(x0, f32x4.mul(v128.load32_splat(a0), y));
+    x1 = f32x4.add(x1, f32x4.mul(v128.load32_splat(a1), y));
+    x2 = f32x4.add(x2, f32x4.mul(v128.load32_splat(a2), y));
+    x3 = f32x4.add(x3, f32x4.mul(v128.load32_splat(a3), y));
+    a0 += ak; a1 += ak; a2 += ak; a3 += ak;
+    b_k += bk;
+  }
+  // Masked lanes were written by an earlier tile (or belong to a repeated row): keep them.
+  const c1 = c + r1 * cs, c2 = c + r2 * cs, c3 = c + r3 * cs;
+  const k0 = v128.load(c), k1 = v128.load(c1), k2 = v128.load(c2), k3 = v128.load(c3);
+  v128.store(c, v128.bitselect(x0, k0, live));
+  v128.store(c1, v128.bitselect(x1, k1, live));
+  v128.store(c2, v128.bitselect(x2, k2, live));
+  v128.store(c3, v128.bitselect(x3, k3, live));
+}
+
+/**
+ * dinp (N, I) += dout (N, O) . w (I, O)^T for I >= 4, O >= 4.
+ *
+ * Every output is a dot product along O, contiguous in both a dout row and a w row. Register tile:
+ * 2 rows n x 4 inputs i = 8 f32x4 accumulators over o; per step of 4 outputs it loads 2 + 4
+ * vectors for 8 mul+add pairs. At the end each row's 4 accumulators are summed across lanes and
+ * transposed into one vector dinp[n, i:i+4] (sum4). The O tail reads the last whole vector and
+ * zeroes the products of lanes already counted; the I tail recomputes the last 4 inputs and keeps
+ * the lanes already written; an odd last row repeats itself (loads precede stores, as in gemm).
+ */
+function dinp_simd(dinp: usize, dout: usize, w: usize, N: i32, I: i32, O: i32): void {
+  const rowO = <usize>O << 2;
+  const rowI = <usize>I << 2;
+  const oTail = O & 3;
+  const oLast = <usize>(O - 4) << 2;
+  const oLive = tailMask(oTail);
+  const all = i32x4.splat(-1);
+  for (let n = 0; n < N; n += 2) {
+    const r1 = <usize>min(1, N - 1 - n);
+    const dout_0 = dout + <usize>n * rowO;
+    const dout_1 = dout_0 + r1 * rowO;
+    const dinp_0 = dinp + <usize>n * rowI;
+    const dinp_1 = dinp_0 + r1 * rowI;
+    for (let i = 0; i < I; i += 4) {
+      // The last block of inputs starts at I - 4 and updates only the inputs not yet done.
+      const i0 = min(i, I - 4);
+      const iLive = i0 == i ? all : tailMask(I - i);
+      const w_0 = w + <usize>i0 * rowO;
+      const w_1 = w_0 + rowO, w_2 = w_1 + rowO, w_3 = w_2 + rowO;
+      const z = f32x4.splat(0);
+      let x00 = z, x01 = z, x02 = z, x03 = z, x10 = z, x11 = z, x12 = z, x13 = z;
+      let o: usize = 0;
+      for (; o + 16 <= rowO; o += 16) {
+        const d0 = v128.load(dout_0 + o), d1 = v128.load(dout_1 + o);
+        let y = v128.load(w_0 + o);
+        x00 = f32x4.add(x00, f32x4.mul(d0, y));
+        x10 = f32x4.add(x10, f32x4.mul(d1, y));
+        y = v128.load(w_1 + o);
+        x01 = f32x4.add(x01, f32x4.mul(d0, y));
+        x11 = f32x4.add(x11, f32x4.mul(d1, y));
+        y = v128.load(w_2 + o);
+        x02 = f32x4.add(x02, f32x4.mul(d0, y));
+        x12 = f32x4.add(x12, f32x4.mul(d1, y));
+        y = v128.load(w_3 + o);
+        x03 = f32x4.add(x03, f32x4.mul(d0, y));
+        x13 = f32x4.add(x13, f32x4.mul(d1, y));
+      }
+      if (oTail != 0) {
+        // Lanes below O - oTail were summed by the loop above: their products are masked to 0.
+        const d0 = v128.load(dout_0 + oLast), d1 = v128.load(dout_1 + oLast);
+        let y = v128.load(w_0 + oLast);
+        x00 = f32x4.add(x00, v128.and(f32x4.mul(d0, y), oLive));
+        x10 = f32x4.add(x10, v128.and(f32x4.mul(d1, y), oLive));
+        y = v128.load(w_1 + oLast);
+        x01 = f32x4.add(x01, v128.and(f32x4.mul(d0, y), oLive));
+        x11 = f32x4.add(x11, v128.and(f32x4.mul(d1, y), oLive));
+        y = v128.load(w_2 + oLast);
+        x02 = f32x4.add(x02, v128.and(f32x4.mul(d0, y), oLive));
+        x12 = f32x4.add(x12, v128.and(f32x4.mul(d1, y), oLive));
+        y = v128.load(w_3 + oLast);
+        x03 = f32x4.add(x03, v128.and(f32x4.mul(d0, y), oLive));
+        x13 = f32x4.add(x13, v128.and(f32x4.mul(d1, y), oLive));
+      }
+      const p0 = dinp_0 + (<usize>i0 << 2);
+      const p1 = dinp_1 + (<usize>i0 << 2);
+      const k0 = v128.load(p0), k1 = v128.load(p1);
+      v128.store(p0, v128.bitselect(f32x4.add(k0, sum4(x00, x01, x02, x03)), k0, iLive));
+      v128.store(p1, v128.bitselect(f32x4.add(k1, sum4(x10, x11, x12, x13)), k1, iLive));
+    }
+  }
+}
+
+/** [sum of a's lanes, sum of b's, sum of c's, sum of d's]: a 4 x 4 transpose folded into adds. */
+// @ts-ignore: decorator
+@inline
+function sum4(a: v128, b: v128, c: v128, d: v128): v128 {
+  // ab = [a0+a2, b0+b2, a1+a3, b1+b3], cd likewise; then add the halves pairwise.
+  const ab = f32x4.add(f32x4.shuffle(a, b, 0, 4, 1, 5), f32x4.shuffle(a, b, 2, 6, 3, 7));
+  const cd = f32x4.add(f32x4.shuffle(c, d, 0, 4, 1, 5), f32x4.shuffle(c, d, 2, 6, 3, 7));
+  return f32x4.add(f32x4.shuffle(ab, cd, 0, 1, 4, 5), f32x4.shuffle(ab, cd, 2, 3, 6, 7));
+}
+
+/** db (O) += sum_n dout[n, :] for O >= 4, in order of n (bit-identical to the scalar twin). */
+function db_simd(db: usize, dout: usize, N: i32, O: i32): void {
+  const rowO = <usize>O << 2;
+  const all = i32x4.splat(-1);
+  for (let o = 0; o < O; o += 4) {
+    const o0 = min(o, O - 4);
+    const live = o0 == o ? all : tailMask(O - o);
+    const p = db + (<usize>o0 << 2);
+    const kept = v128.load(p);
+    let x = kept;
+    let dout_n = dout + (<usize>o0 << 2);
+    for (let n = 0; n < N; n++) {
+      x = f32x4.add(x, v128.load(dout_n));
+      dout_n += rowO;
+    }
+    v128.store(p, v128.bitselect(x, kept, live));
+  }
+}

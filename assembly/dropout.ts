@@ -1,1 +1,91 @@
-// placeholder: being written
+// Inverted dropout (Srivastava et al. 2014; Keras `Dropout`): during training each element is
+// kept with probability 1 - rate and scaled by 1 / (1 - rate), so the expected output equals the
+// input and inference is the identity (the host simply skips this layer outside training).
+//
+// Dimension legend: n floats (a whole (N, O) activation buffer, treated as flat).
+//
+// Forward, with u_i = rng_uniform(state) drawn in index order i = 0, 1, ..., n - 1:
+//   mask[i] = u_i >= rate ? 1 / (1 - rate) : 0        (kept with probability 1 - rate: u is
+//   out[i]  = inp[i] * mask[i]                          uniform on the multiples of 2^-24 in [0, 1))
+// Backward (mask is the forward cache):
+//   dinp[i] += dout[i] * mask[i]
+//
+// rate must lie in [0, 1). rate = 0 is valid (every mask entry is 1, out = inp) but still draws n
+// numbers, so the host skips the kernel instead of calling it with rate 0 to keep the stream for
+// later draws the same whether or not a zero-rate dropout layer is present.
+//
+// The draws are inherently sequential (each one advances the generator state), so both twins draw
+// one number per element in index order and advance the state identically; the SIMD kernel packs
+// four draws into a vector and does the compare, select and multiply on f32x4. Both compute
+// scale = 1 / (1 - rate) once in float32 and multiply by it, so masks and outputs agree bit for bit.
+
+import { rng_uniform } from "./random";
+
+// @ts-ignore: decorator
+@inline
+function aligned(ptr: usize): bool {
+  return (ptr & 15) == 0;
+}
+
+/** mask (n) = 0 or 1 / (1 - rate) drawn from state (4) u32; out (n) = inp (n) * mask. */
+export function dropout_forward_scalar(out: usize, mask: usize, inp: usize, n: i32, rate: f32, state: usize): void {
+  assert(rate >= 0 && rate < 1);
+  // A kept element's value is inp * scale with scale rounded once to float32.
+  const scale = <f32>1.0 / (<f32>1.0 - rate);
+  for (let i = 0; i < n; i++) {
+    const off = <usize>i << 2;
+    const m: f32 = rng_uniform(state) >= rate ? scale : 0;
+    store<f32>(mask + off, m);
+    store<f32>(out + off, load<f32>(inp + off) * m);
+  }
+}
+
+/** SIMD transcription of dropout_forward_scalar: four scalar draws, then vector compare and multiply. */
+export function dropout_forward(out: usize, mask: usize, inp: usize, n: i32, rate: f32, state: usize): void {
+  assert(aligned(out) && aligned(mask) && aligned(inp) && n >= 0);
+  assert(rate >= 0 && rate < 1);
+  const scale = <f32>1.0 / (<f32>1.0 - rate);
+  const rate4 = f32x4.splat(rate);
+  const scale4 = f32x4.splat(scale);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const off = <usize>i << 2;
+    // Lane order is index order, so the draws match the scalar twin's one for one.
+    let u = f32x4.splat(rng_uniform(state));
+    u = f32x4.replace_lane(u, 1, rng_uniform(state));
+    u = f32x4.replace_lane(u, 2, rng_uniform(state));
+    u = f32x4.replace_lane(u, 3, rng_uniform(state));
+    const m = v128.and(scale4, f32x4.ge(u, rate4));
+    v128.store(mask + off, m);
+    v128.store(out + off, f32x4.mul(v128.load(inp + off), m));
+  }
+  for (; i < n; i++) {
+    const off = <usize>i << 2;
+    const m: f32 = rng_uniform(state) >= rate ? scale : 0;
+    store<f32>(mask + off, m);
+    store<f32>(out + off, load<f32>(inp + off) * m);
+  }
+}
+
+/** dinp (n) += dout (n) * mask (n), with mask from the forward pass. */
+export function dropout_backward_scalar(dinp: usize, dout: usize, mask: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const off = <usize>i << 2;
+    store<f32>(dinp + off, load<f32>(dinp + off) + load<f32>(dout + off) * load<f32>(mask + off));
+  }
+}
+
+/** SIMD transcription of dropout_backward_scalar. */
+export function dropout_backward(dinp: usize, dout: usize, mask: usize, n: i32): void {
+  assert(aligned(dinp) && aligned(dout) && aligned(mask) && n >= 0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const off = <usize>i << 2;
+    const g = f32x4.mul(v128.load(dout + off), v128.load(mask + off));
+    v128.store(dinp + off, f32x4.add(v128.load(dinp + off), g));
+  }
+  for (; i < n; i++) {
+    const off = <usize>i << 2;
+    store<f32>(dinp + off, load<f32>(dinp + off) + load<f32>(dout + off) * load<f32>(mask + off));
+  }
+}

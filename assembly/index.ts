@@ -20,3 +20,10 @@ export * from "./batchnorm";
 export * from "./mixture";
 export * from "./adam";
 export * from "./memory";
+// simdmath exports only its array kernels: its f32x4 helpers take v128, which JS cannot pass.
+export {
+  exp_f32_array, exp_f32_array_scalar,
+  log_f32_array, log_f32_array_scalar,
+  softplus_f32_array, softplus_f32_array_scalar,
+  sigmoid_f32_array, sigmoid_f32_array_scalar,
+} from "./simdmath";

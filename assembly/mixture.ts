@@ -1,1 +1,461 @@
-// placeholder: being written
+// Isotropic Gaussian mixture head: raw head outputs -> mixture parameters, the negative
+// log-likelihood of the targets, and its closed-form gradient.
+//
+// Dimensions: N rows, K components, D target dimensions, P = K + K*D + K (head width).
+// Buffers:    a (N, P) raw head outputs, each row [logits (K) | mu (K, D) component-major | s (K)]
+//             y (N, D) targets
+//             nll (N), gamma (N, K) responsibilities: forward's outputs, gamma is backward's cache
+//             da (N, P) gradient of a, laid out like a
+//             pi (N, K), mu (N, K, D), sigma (N, K): the mixture for predict
+// sigmaAct:   0 = exp, 1 = softplus (SIGMA_EXP, SIGMA_SOFTPLUS in src/kernels.ts); floor > 0.
+//
+// Forward, one row (Bishop, Pattern Recognition and Machine Learning, 2006, eqs. 5.148-5.153):
+//   log pi_k  = log_softmax(logits)_k = (logit_k - m) - log sum_j e^(logit_j - m),  m = max logits
+//   sigma_k   = max(act(s_k), floor);  log sigma_k = max(s_k, log floor) for exp (no log needed),
+//               log(sigma_k) for softplus
+//   z_k       = |y - mu_k|^2 / sigma_k^2
+//   log N_k   = -D log sigma_k - (D/2) log(2 pi) - z_k / 2
+//   l_k       = log pi_k + log N_k                        (the log joint of component k)
+//   nll       = -logsumexp_k l_k = -(M + log sum_k e^(l_k - M)),  M = max_k l_k
+//   gamma_k   = softmax_k(l_k) = e^(l_k - M) / sum_j e^(l_j - M)   (responsibilities, eq. 5.154)
+// Everything stays in log space: no density is formed in linear space and the loss is never
+// clamped, so a target far from every mean gives a large finite nll and finite gradients.
+//
+// Backward, one row (Bishop eqs. 5.155-5.157, generalised to either sigma activation):
+//   d nll / d logit_k = pi_k - gamma_k
+//   d nll / d mu_kd   = gamma_k (mu_kd - y_d) / sigma_k^2
+//   d nll / d s_k     = gamma_k (D - z_k) * d log sigma_k / d s_k, where
+//                       d log sigma / d s = 1 for exp and sigmoid(s) / softplus(s) for softplus
+//                       (softplus' = sigmoid), and 0 where the floor is active (act(s) < floor,
+//                       sigma is then the constant floor).
+//   For exp the floor is active exactly where s < log floor, matching log sigma = max(s, log floor).
+//
+// Vectorisation: the four lanes hold four rows n..n+3, and every loop over k and d runs on those
+// vectors, so lane j performs exactly the operations of the scalar twin on row n + j, in the same
+// order: SIMD and scalar results are bit-identical. Rows are P floats apart, so each column is
+// gathered into a vector (and scattered back) with stride P; in exchange there are no horizontal
+// reductions, every exp and log is a vector op whatever K is, and the K sums run down the lanes.
+// Measured against lanes over components (N = 1024, V8): forward 1.7x faster at K = 4, D = 2 and
+// 2x at K = 5, D = 1 (no per-row horizontal max/sum, no scalar logs, no K tail), even at K = 16,
+// D = 4, and 1.3x slower at K = 16, D = 16, where the gathers of mu dominate; the typical head
+// (few components, low-dimensional targets) is the former. When N is not a multiple of 4 the last
+// block has fewer live lanes; dead lanes compute on zeros and are never stored.
+// exp and log are the bit-reproducible polynomials of simdmath.ts.
+
+import {
+  exp_f32, exp_f32x4, log_f32, log_f32x4, sigmoid_f32, sigmoid_f32x4, softplus_f32, softplus_f32x4,
+} from "./simdmath";
+
+const SIGMA_EXP: i32 = 0;
+const SIGMA_SOFTPLUS: i32 = 1;
+const HALF_LOG_2PI: f32 = 0.91893853320467274178; // log(2 pi) / 2
+
+// ---------------------------------------------------------------------------------------------
+// Contract checks (debug builds), strided gather/scatter for the row lanes, per-lane reductions.
+
+// @ts-ignore: decorator
+@inline
+function check_contract(p0: usize, p1: usize, p2: usize, p3: usize, N: i32, K: i32, D: i32, floor: f32, sigmaAct: i32): void {
+  assert(((p0 | p1 | p2 | p3) & 15) == 0, "mixture: buffers must be 16-byte aligned");
+  assert(p0 != 0 && p1 != 0 && p2 != 0 && p3 != 0, "mixture: null buffer");
+  assert(N >= 0 && K >= 1 && D >= 1, "mixture: sizes");
+  assert(floor > 0, "mixture: sigma floor must be positive");
+  assert(sigmaAct == SIGMA_EXP || sigmaAct == SIGMA_SOFTPLUS, "mixture: unknown sigma activation");
+}
+
+/** Lane j (j < m) = the float at p + j * stride bytes; the other lanes = 0. */
+// @ts-ignore: decorator
+@inline
+function gather(p: usize, stride: usize, m: i32): v128 {
+  if (m >= 4) {
+    let v = f32x4.splat(load<f32>(p));
+    v = f32x4.replace_lane(v, 1, load<f32>(p + stride));
+    v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * stride));
+    return f32x4.replace_lane(v, 3, load<f32>(p + 3 * stride));
+  }
+  let v = f32x4.replace_lane(f32x4.splat(0), 0, load<f32>(p));
+  if (m > 1) v = f32x4.replace_lane(v, 1, load<f32>(p + stride));
+  if (m > 2) v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * stride));
+  return v;
+}
+
+/** Store lane j (j < m) of v to p + j * stride bytes. */
+// @ts-ignore: decorator
+@inline
+function scatter(p: usize, stride: usize, v: v128, m: i32): void {
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  if (m > 1) store<f32>(p + stride, f32x4.extract_lane(v, 1));
+  if (m > 2) store<f32>(p + 2 * stride, f32x4.extract_lane(v, 2));
+  if (m > 3) store<f32>(p + 3 * stride, f32x4.extract_lane(v, 3));
+}
+
+/** Per lane, the max of the K logits at logit_n (row stride rs bytes). */
+// @ts-ignore: decorator
+@inline
+function logits_max_f32x4(logit_n: usize, rs: usize, K: i32, m: i32): v128 {
+  let acc = f32x4.splat(-Infinity);
+  for (let k = 0; k < K; k++) acc = f32x4.max(acc, gather(logit_n + (<usize>k << 2), rs, m));
+  return acc;
+}
+
+/** Per lane, sum_k e^(logit_k - m1) with m1 the lane's max logit. */
+// @ts-ignore: decorator
+@inline
+function logits_sum_exp_f32x4(logit_n: usize, rs: usize, K: i32, m: i32, m1: v128): v128 {
+  let acc = f32x4.splat(0);
+  for (let k = 0; k < K; k++) acc = f32x4.add(acc, exp_f32x4(f32x4.sub(gather(logit_n + (<usize>k << 2), rs, m), m1)));
+  return acc;
+}
+
+/** Per lane, sum_d (mu_kd - y_d)^2 for component k whose mu row starts at mu_k. */
+// @ts-ignore: decorator
+@inline
+function dist2_f32x4(mu_k: usize, rs: usize, y_n: usize, ys: usize, D: i32, m: i32): v128 {
+  let acc = f32x4.splat(0);
+  for (let d = 0; d < D; d++) {
+    const od = <usize>d << 2;
+    const diff = f32x4.sub(gather(mu_k + od, rs, m), gather(y_n + od, ys, m));
+    acc = f32x4.add(acc, f32x4.mul(diff, diff));
+  }
+  return acc;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forward
+
+/**
+ * nll (N) = -log p(y_n | a_n) and gamma (N, K) = responsibilities, from a (N, P) and y (N, D).
+ * Returns sum_n nll_n accumulated in f64 (the host's loss without a JS view). Both outputs are
+ * required; gamma doubles as the scratch for the log joint l (N, K).
+ */
+export function mixture_forward(nll: usize, gamma: usize, a: usize, y: usize, N: i32, K: i32, D: i32, floor: f32, sigmaAct: i32): f64 {
+  check_contract(nll, gamma, a, y, N, K, D, floor, sigmaAct);
+  const P = K + K * D + K;
+  const rs = <usize>P << 2; // row strides in bytes: a, y, gamma
+  const ys = <usize>D << 2;
+  const gs = <usize>K << 2;
+  const logFloor = f32x4.splat(log_f32(floor));
+  const floorV = f32x4.splat(floor);
+  const negD = f32x4.splat(-<f32>D);
+  const c = f32x4.splat(<f32>D * HALF_LOG_2PI);
+  const half = f32x4.splat(0.5);
+  const one = f32x4.splat(1.0);
+  let total: f64 = 0;
+  for (let n = 0; n < N; n += 4) {
+    const m = N - n; // live lanes (rows) in this block, >= 4 except in the tail
+    const logit_n = a + ((<usize>n * <usize>P) << 2);
+    const mu_n = logit_n + (<usize>K << 2);
+    const s_n = mu_n + (<usize>(K * D) << 2);
+    const y_n = y + ((<usize>n * <usize>D) << 2);
+    const gamma_n = gamma + ((<usize>n * <usize>K) << 2);
+
+    const m1 = logits_max_f32x4(logit_n, rs, K, m);
+    const logS1 = log_f32x4(logits_sum_exp_f32x4(logit_n, rs, K, m, m1));
+
+    let M = f32x4.splat(-Infinity);
+    for (let k = 0; k < K; k++) {
+      const o = <usize>k << 2;
+      const logPi = f32x4.sub(f32x4.sub(gather(logit_n + o, rs, m), m1), logS1);
+      const s = gather(s_n + o, rs, m);
+      let sigma: v128, logSigma: v128;
+      if (sigmaAct == SIGMA_EXP) {
+        sigma = f32x4.max(exp_f32x4(s), floorV);
+        logSigma = f32x4.max(s, logFloor);
+      } else {
+        sigma = f32x4.max(softplus_f32x4(s), floorV);
+        logSigma = log_f32x4(sigma);
+      }
+      const inv = f32x4.div(one, sigma);
+      const dist2 = dist2_f32x4(mu_n + ((<usize>k * <usize>D) << 2), rs, y_n, ys, D, m);
+      const z = f32x4.mul(f32x4.mul(dist2, inv), inv);
+      const logN = f32x4.sub(f32x4.sub(f32x4.mul(negD, logSigma), c), f32x4.mul(half, z));
+      const l = f32x4.add(logPi, logN);
+      scatter(gamma_n + o, gs, l, m);
+      M = f32x4.max(M, l);
+    }
+
+    let S = f32x4.splat(0);
+    for (let k = 0; k < K; k++) {
+      const o = <usize>k << 2;
+      const e = exp_f32x4(f32x4.sub(gather(gamma_n + o, gs, m), M));
+      scatter(gamma_n + o, gs, e, m);
+      S = f32x4.add(S, e);
+    }
+    for (let k = 0; k < K; k++) {
+      const o = <usize>k << 2;
+      scatter(gamma_n + o, gs, f32x4.div(gather(gamma_n + o, gs, m), S), m);
+    }
+    const nllV = f32x4.neg(f32x4.add(M, log_f32x4(S)));
+    scatter(nll + (<usize>n << 2), 4, nllV, m);
+    // Sum in row order, as the scalar twin does.
+    total += <f64>f32x4.extract_lane(nllV, 0);
+    if (m > 1) total += <f64>f32x4.extract_lane(nllV, 1);
+    if (m > 2) total += <f64>f32x4.extract_lane(nllV, 2);
+    if (m > 3) total += <f64>f32x4.extract_lane(nllV, 3);
+  }
+  return total;
+}
+
+/** Scalar twin of mixture_forward: the same formulas, one row and one component at a time. */
+export function mixture_forward_scalar(nll: usize, gamma: usize, a: usize, y: usize, N: i32, K: i32, D: i32, floor: f32, sigmaAct: i32): f64 {
+  check_contract(nll, gamma, a, y, N, K, D, floor, sigmaAct);
+  const P = K + K * D + K;
+  const logFloor = log_f32(floor);
+  const c = <f32>D * HALF_LOG_2PI;
+  let total: f64 = 0;
+  for (let n = 0; n < N; n++) {
+    const logit_n = a + ((<usize>n * <usize>P) << 2);
+    const mu_n = logit_n + (<usize>K << 2);
+    const s_n = mu_n + (<usize>(K * D) << 2);
+    const y_n = y + ((<usize>n * <usize>D) << 2);
+    const gamma_n = gamma + ((<usize>n * <usize>K) << 2);
+
+    // log_softmax of the logits: subtract the max so no e^(...) overflows.
+    let m1: f32 = -Infinity;
+    for (let k = 0; k < K; k++) m1 = max<f32>(m1, load<f32>(logit_n + (<usize>k << 2)));
+    let s1: f32 = 0;
+    for (let k = 0; k < K; k++) s1 += exp_f32(load<f32>(logit_n + (<usize>k << 2)) - m1);
+    const logS1 = log_f32(s1);
+
+    // The log joint l_k = log pi_k + log N_k, written to gamma_n as scratch.
+    let M: f32 = -Infinity;
+    for (let k = 0; k < K; k++) {
+      const logPi = (load<f32>(logit_n + (<usize>k << 2)) - m1) - logS1;
+      const s = load<f32>(s_n + (<usize>k << 2));
+      let sigma: f32, logSigma: f32;
+      if (sigmaAct == SIGMA_EXP) {
+        // log(max(e^s, floor)) = max(s, log floor): no log, and exact above the floor.
+        sigma = max<f32>(exp_f32(s), floor);
+        logSigma = max<f32>(s, logFloor);
+      } else {
+        sigma = max<f32>(softplus_f32(s), floor);
+        logSigma = log_f32(sigma);
+      }
+      // |y - mu_k|^2 / sigma^2 as (dist2 / sigma) / sigma: dist2 = 0 stays 0 even if 1/sigma^2
+      // would overflow.
+      const mu_k = mu_n + ((<usize>k * <usize>D) << 2);
+      let dist2: f32 = 0;
+      for (let d = 0; d < D; d++) {
+        const diff = load<f32>(mu_k + (<usize>d << 2)) - load<f32>(y_n + (<usize>d << 2));
+        dist2 += diff * diff;
+      }
+      const inv = <f32>1.0 / sigma;
+      const z = dist2 * inv * inv;
+      const logN = (-<f32>D * logSigma - c) - <f32>0.5 * z;
+      const l = logPi + logN;
+      store<f32>(gamma_n + (<usize>k << 2), l);
+      M = max<f32>(M, l);
+    }
+
+    // logsumexp over components with the max subtracted; gamma = softmax of the log joint.
+    let S: f32 = 0;
+    for (let k = 0; k < K; k++) {
+      const e = exp_f32(load<f32>(gamma_n + (<usize>k << 2)) - M);
+      store<f32>(gamma_n + (<usize>k << 2), e);
+      S += e;
+    }
+    for (let k = 0; k < K; k++) store<f32>(gamma_n + (<usize>k << 2), load<f32>(gamma_n + (<usize>k << 2)) / S);
+    const nll_n = -(M + log_f32(S));
+    store<f32>(nll + (<usize>n << 2), nll_n);
+    total += <f64>nll_n;
+  }
+  return total;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backward
+
+/**
+ * da (N, P) += scale * d nll_n / d a_n, from gamma (N, K) written by mixture_forward on the same
+ * a (N, P) and y (N, D). pi, sigma and z are recomputed (cheaper than caching them).
+ */
+export function mixture_backward(da: usize, gamma: usize, a: usize, y: usize, N: i32, K: i32, D: i32, floor: f32, sigmaAct: i32, scale: f32): void {
+  check_contract(da, gamma, a, y, N, K, D, floor, sigmaAct);
+  const P = K + K * D + K;
+  const rs = <usize>P << 2;
+  const ys = <usize>D << 2;
+  const gs = <usize>K << 2;
+  const logFloor = f32x4.splat(log_f32(floor));
+  const floorV = f32x4.splat(floor);
+  const DV = f32x4.splat(<f32>D);
+  const scaleV = f32x4.splat(scale);
+  const one = f32x4.splat(1.0);
+  const zero = f32x4.splat(0);
+  for (let n = 0; n < N; n += 4) {
+    const m = N - n;
+    const row = (<usize>n * <usize>P) << 2;
+    const logit_n = a + row;
+    const mu_n = logit_n + (<usize>K << 2);
+    const s_n = mu_n + (<usize>(K * D) << 2);
+    const dlogit_n = da + row;
+    const dmu_n = dlogit_n + (<usize>K << 2);
+    const ds_n = dmu_n + (<usize>(K * D) << 2);
+    const y_n = y + ((<usize>n * <usize>D) << 2);
+    const gamma_n = gamma + ((<usize>n * <usize>K) << 2);
+
+    const m1 = logits_max_f32x4(logit_n, rs, K, m);
+    const S1 = logits_sum_exp_f32x4(logit_n, rs, K, m, m1);
+
+    for (let k = 0; k < K; k++) {
+      const o = <usize>k << 2;
+      const g = gather(gamma_n + o, gs, m);
+      const sg = f32x4.mul(scaleV, g);
+
+      const pi = f32x4.div(exp_f32x4(f32x4.sub(gather(logit_n + o, rs, m), m1)), S1);
+      scatter(dlogit_n + o, rs, f32x4.add(gather(dlogit_n + o, rs, m), f32x4.mul(scaleV, f32x4.sub(pi, g))), m);
+
+      const s = gather(s_n + o, rs, m);
+      let sigma: v128, dLogSigma: v128, active: v128;
+      if (sigmaAct == SIGMA_EXP) {
+        sigma = f32x4.max(exp_f32x4(s), floorV);
+        dLogSigma = one;
+        active = f32x4.lt(s, logFloor);
+      } else {
+        const sp = softplus_f32x4(s);
+        sigma = f32x4.max(sp, floorV);
+        dLogSigma = f32x4.div(sigmoid_f32x4(s), sp);
+        active = f32x4.lt(sp, floorV);
+      }
+      const inv = f32x4.div(one, sigma);
+      const mu_k = mu_n + ((<usize>k * <usize>D) << 2);
+      const z = f32x4.mul(f32x4.mul(dist2_f32x4(mu_k, rs, y_n, ys, D, m), inv), inv);
+      // Select, not multiply by a mask: where the floor is active sp may be 0 and dLogSigma NaN.
+      const ds = v128.bitselect(zero, f32x4.mul(f32x4.mul(sg, f32x4.sub(DV, z)), dLogSigma), active);
+      scatter(ds_n + o, rs, f32x4.add(gather(ds_n + o, rs, m), ds), m);
+
+      const coef = f32x4.mul(f32x4.mul(sg, inv), inv);
+      const dmu_k = dmu_n + ((<usize>k * <usize>D) << 2);
+      for (let d = 0; d < D; d++) {
+        const od = <usize>d << 2;
+        const diff = f32x4.sub(gather(mu_k + od, rs, m), gather(y_n + od, ys, m));
+        scatter(dmu_k + od, rs, f32x4.add(gather(dmu_k + od, rs, m), f32x4.mul(coef, diff)), m);
+      }
+    }
+  }
+}
+
+/** Scalar twin of mixture_backward: Bishop's closed form, one component at a time. */
+export function mixture_backward_scalar(da: usize, gamma: usize, a: usize, y: usize, N: i32, K: i32, D: i32, floor: f32, sigmaAct: i32, scale: f32): void {
+  check_contract(da, gamma, a, y, N, K, D, floor, sigmaAct);
+  const P = K + K * D + K;
+  const logFloor = log_f32(floor);
+  for (let n = 0; n < N; n++) {
+    const row = (<usize>n * <usize>P) << 2;
+    const logit_n = a + row;
+    const mu_n = logit_n + (<usize>K << 2);
+    const s_n = mu_n + (<usize>(K * D) << 2);
+    const dlogit_n = da + row;
+    const dmu_n = dlogit_n + (<usize>K << 2);
+    const ds_n = dmu_n + (<usize>(K * D) << 2);
+    const y_n = y + ((<usize>n * <usize>D) << 2);
+    const gamma_n = gamma + ((<usize>n * <usize>K) << 2);
+
+    // pi = softmax(logits), recomputed.
+    let m1: f32 = -Infinity;
+    for (let k = 0; k < K; k++) m1 = max<f32>(m1, load<f32>(logit_n + (<usize>k << 2)));
+    let S1: f32 = 0;
+    for (let k = 0; k < K; k++) S1 += exp_f32(load<f32>(logit_n + (<usize>k << 2)) - m1);
+
+    for (let k = 0; k < K; k++) {
+      const o = <usize>k << 2;
+      const g = load<f32>(gamma_n + o);
+      const sg = scale * g;
+
+      // d nll / d logit_k = pi_k - gamma_k (the softmax Jacobian contracted with gamma).
+      const pi = exp_f32(load<f32>(logit_n + o) - m1) / S1;
+      store<f32>(dlogit_n + o, load<f32>(dlogit_n + o) + scale * (pi - g));
+
+      // d nll / d log sigma_k = gamma_k (D - z_k); chain through log sigma(s), zero at the floor.
+      const s = load<f32>(s_n + o);
+      let sigma: f32, dLogSigma: f32, active: bool;
+      if (sigmaAct == SIGMA_EXP) {
+        sigma = max<f32>(exp_f32(s), floor);
+        dLogSigma = 1;
+        active = s < logFloor;
+      } else {
+        const sp = softplus_f32(s);
+        sigma = max<f32>(sp, floor);
+        dLogSigma = sigmoid_f32(s) / sp; // d log softplus(s) / ds = sigmoid(s) / softplus(s)
+        active = sp < floor;
+      }
+      const inv = <f32>1.0 / sigma;
+      const mu_k = mu_n + ((<usize>k * <usize>D) << 2);
+      let dist2: f32 = 0;
+      for (let d = 0; d < D; d++) {
+        const diff = load<f32>(mu_k + (<usize>d << 2)) - load<f32>(y_n + (<usize>d << 2));
+        dist2 += diff * diff;
+      }
+      const z = dist2 * inv * inv;
+      const ds: f32 = active ? 0 : sg * (<f32>D - z) * dLogSigma;
+      store<f32>(ds_n + o, load<f32>(ds_n + o) + ds);
+
+      // d nll / d mu_kd = gamma_k (mu_kd - y_d) / sigma_k^2.
+      const coef = sg * inv * inv;
+      const dmu_k = dmu_n + ((<usize>k * <usize>D) << 2);
+      for (let d = 0; d < D; d++) {
+        const od = <usize>d << 2;
+        const diff = load<f32>(mu_k + od) - load<f32>(y_n + od);
+        store<f32>(dmu_k + od, load<f32>(dmu_k + od) + coef * diff);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mixture parameters for predict
+
+/** pi (N, K) = softmax(logits), mu (N, K, D) = the mu block of a, sigma (N, K) = max(act(s), floor). */
+export function mixture_params(pi: usize, mu: usize, sigma: usize, a: usize, N: i32, K: i32, D: i32, floor: f32, sigmaAct: i32): void {
+  check_contract(pi, mu, sigma, a, N, K, D, floor, sigmaAct);
+  const P = K + K * D + K;
+  const rs = <usize>P << 2;
+  const gs = <usize>K << 2;
+  const floorV = f32x4.splat(floor);
+  for (let n = 0; n < N; n += 4) {
+    const m = N - n;
+    const logit_n = a + ((<usize>n * <usize>P) << 2);
+    const s_n = logit_n + (<usize>(K + K * D) << 2);
+    const pi_n = pi + ((<usize>n * <usize>K) << 2);
+    const sigma_n = sigma + ((<usize>n * <usize>K) << 2);
+
+    const m1 = logits_max_f32x4(logit_n, rs, K, m);
+    const S1 = logits_sum_exp_f32x4(logit_n, rs, K, m, m1);
+    for (let k = 0; k < K; k++) {
+      const o = <usize>k << 2;
+      scatter(pi_n + o, gs, f32x4.div(exp_f32x4(f32x4.sub(gather(logit_n + o, rs, m), m1)), S1), m);
+      const s = gather(s_n + o, rs, m);
+      const act = sigmaAct == SIGMA_EXP ? exp_f32x4(s) : softplus_f32x4(s);
+      scatter(sigma_n + o, gs, f32x4.max(act, floorV), m);
+    }
+  }
+  // mu is the middle block of each row of a, copied as it is.
+  const muBytes = <usize>(K * D) << 2;
+  for (let n = 0; n < N; n++) memory.copy(mu + <usize>n * muBytes, a + <usize>n * rs + (<usize>K << 2), muBytes);
+}
+
+/** Scalar twin of mixture_params. */
+export function mixture_params_scalar(pi: usize, mu: usize, sigma: usize, a: usize, N: i32, K: i32, D: i32, floor: f32, sigmaAct: i32): void {
+  check_contract(pi, mu, sigma, a, N, K, D, floor, sigmaAct);
+  const P = K + K * D + K;
+  for (let n = 0; n < N; n++) {
+    const logit_n = a + ((<usize>n * <usize>P) << 2);
+    const mu_src = logit_n + (<usize>K << 2);
+    const s_n = mu_src + (<usize>(K * D) << 2);
+    const pi_n = pi + ((<usize>n * <usize>K) << 2);
+    const mu_n = mu + ((<usize>n * <usize>(K * D)) << 2);
+    const sigma_n = sigma + ((<usize>n * <usize>K) << 2);
+
+    let m1: f32 = -Infinity;
+    for (let k = 0; k < K; k++) m1 = max<f32>(m1, load<f32>(logit_n + (<usize>k << 2)));
+    let S1: f32 = 0;
+    for (let k = 0; k < K; k++) S1 += exp_f32(load<f32>(logit_n + (<usize>k << 2)) - m1);
+    for (let k = 0; k < K; k++) {
+      const o = <usize>k << 2;
+      store<f32>(pi_n + o, exp_f32(load<f32>(logit_n + o) - m1) / S1);
+      const s = load<f32>(s_n + o);
+      const act = sigmaAct == SIGMA_EXP ? exp_f32(s) : softplus_f32(s);
+      store<f32>(sigma_n + o, max<f32>(act, floor));
+    }
+    for (let j = 0; j < K * D; j++) store<f32>(mu_n + (<usize>j << 2), load<f32>(mu_src + (<usize>j << 2)));
+  }
+}

@@ -9,6 +9,7 @@
 // D target dimensions, P = head width.
 
 import { instantiate } from "@assemblyscript/loader";
+import { defaultModule } from "./wasm.js";
 
 export type Ptr = number;
 
@@ -77,7 +78,7 @@ export interface Kernels {
   /** Inference: out = gamma * (inp - moving_mean) / sqrt(moving_var + eps) + beta. */
   batchnorm_forward_infer(out: Ptr, inp: Ptr, gamma: Ptr, beta: Ptr, movingMean: Ptr, movingVar: Ptr, N: number, C: number, eps: number): void;
   batchnorm_forward_infer_scalar(out: Ptr, inp: Ptr, gamma: Ptr, beta: Ptr, movingMean: Ptr, movingVar: Ptr, N: number, C: number, eps: number): void;
-  /** dinp += ..., dgamma += sum dout * xhat, dbeta += sum dout (training-mode statistics). */
+  /** dinp += ... (skipped when dinp is 0), dgamma += sum dout * xhat, dbeta += sum dout (training-mode statistics). */
   batchnorm_backward(dinp: Ptr, dgamma: Ptr, dbeta: Ptr, dout: Ptr, xhat: Ptr, vari: Ptr, gamma: Ptr, N: number, C: number, eps: number): void;
   batchnorm_backward_scalar(dinp: Ptr, dgamma: Ptr, dbeta: Ptr, dout: Ptr, xhat: Ptr, vari: Ptr, gamma: Ptr, N: number, C: number, eps: number): void;
   /** moving = momentum * moving + (1 - momentum) * batch, for mean and variance (C). */
@@ -86,7 +87,7 @@ export interface Kernels {
 
   // mixture.ts: isotropic Gaussian mixture head. a (N, P) with P = K + K*D + K per row laid out as
   // [pi logits (K) | mu (K, D) | sigma pre-activation (K)]; y (N, D).
-  /** nll (N) per row, gamma (N, K) responsibilities; returns the sum of nll over rows (f64). */
+  /** nll (N) per row, gamma (N, K) responsibilities (both required); returns the sum of nll over rows (f64). */
   mixture_forward(nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): number;
   mixture_forward_scalar(nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): number;
   /** da (N, P) += scale * d nll / d a (closed form through gamma). */
@@ -105,28 +106,21 @@ export interface Kernels {
   /** sum of w^2 over n floats (f64), for the L2 penalty in the reported loss. */
   sum_squares(w: Ptr, n: number): number;
   sum_squares_scalar(w: Ptr, n: number): number;
+
+  // simdmath.ts: elementwise out (n) = f(inp (n)), Cephes-style, SIMD and scalar bit-identical.
+  exp_f32_array(out: Ptr, inp: Ptr, n: number): void;
+  exp_f32_array_scalar(out: Ptr, inp: Ptr, n: number): void;
+  log_f32_array(out: Ptr, inp: Ptr, n: number): void;
+  log_f32_array_scalar(out: Ptr, inp: Ptr, n: number): void;
+  softplus_f32_array(out: Ptr, inp: Ptr, n: number): void;
+  softplus_f32_array_scalar(out: Ptr, inp: Ptr, n: number): void;
+  sigmoid_f32_array(out: Ptr, inp: Ptr, n: number): void;
+  sigmoid_f32_array_scalar(out: Ptr, inp: Ptr, n: number): void;
 }
 
-let compiled: Promise<WebAssembly.Module> | undefined;
-
-/** Source of the wasm bytes; set by the entry point (embedded base64 or a file). */
-export type WasmSource = () => Promise<WebAssembly.Module>;
-
-let source: WasmSource | undefined;
-
-export function setWasmSource(s: WasmSource): void {
-  source = s;
-  compiled = undefined;
-}
-
-/** Compile once, instantiate per model: each model owns one instance and its memory. */
+/** Instantiate the kernels: each model owns one instance and its memory. */
 export async function instantiateKernels(module?: WebAssembly.Module): Promise<Kernels> {
-  let mod = module;
-  if (mod === undefined) {
-    if (source === undefined) throw new Error("mdn-wasm: no wasm source configured");
-    compiled ??= source();
-    mod = await compiled;
-  }
+  const mod = module ?? (await defaultModule());
   const { exports } = await instantiate<Record<string, unknown>>(mod, {});
   return exports as unknown as Kernels;
 }

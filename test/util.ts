@@ -137,3 +137,13 @@ export function centralDiff(f: (x: Float64Array) => number, x: Float64Array, h =
   }
   return g;
 }
+
+/** FNV-1a over the float32 bits of every weight, as a hex string: equal hashes, equal weights. */
+export function hashWeights(weights: ReadonlyArray<{ data: Float32Array }>): string {
+  let h = 0x811c9dc5;
+  for (const w of weights) {
+    const bytes = new Uint8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength);
+    for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, "0");
+}

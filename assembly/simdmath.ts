@@ -1,0 +1,299 @@
+// Transcendental functions on f32x4, each with a scalar twin that performs exactly the same float
+// operations in the same order, so a lane of the vector result is bit-identical to the scalar
+// result for the same input. Everything is built from IEEE-exact wasm operations (add, sub, mul,
+// div, min, max, nearest, integer bit manipulation): no relaxed-simd and no fused multiply-add, so
+// every engine returns the same bits.
+//
+// exp: Cephes expf (S. L. Moshier, Cephes Math Library, expf.c).
+//   n = nearest(x * log2(e)), r = x - n * C1 - n * C2 with C1 + C2 = ln 2 (C1 has 9 significant
+//   bits, so n * C1 is exact and r is exact up to the C2 term), then
+//   e^r = 1 + r + r^2 * P(r) with Cephes' degree-5 minimax P on [-ln2/2, ln2/2], and
+//   e^x = e^r * 2^n. The scaling 2^n is split into two factors 2^(n >> 1) * 2^(n - (n >> 1)) that
+//   are both normal floats, so results that overflow become +Inf and results in the subnormal
+//   range are rounded once, correctly scaled (Cephes itself flushes them to 0).
+//   x is clamped to [-110, 89] first: e^-110 rounds to 0 and e^89 overflows to +Inf, so the clamp
+//   only keeps n in range; NaN propagates through min/max.
+// log: Cephes logf (logf.c).
+//   x = m * 2^e with m in [sqrt(1/2), sqrt(2)) (exponent and mantissa read from the bits;
+//   subnormal inputs are first scaled by 2^25), f = m - 1 (exact), then
+//   log x = f - f^2/2 + f^3 * Q(f) + e * ln2, with Cephes' degree-8 minimax Q and ln 2 split into
+//   C1 + C2 as above so e * C1 is exact. Special values: log(+-0) = -Inf, log(x < 0) = NaN,
+//   log(+Inf) = +Inf, log(NaN) = NaN.
+// log1p: Goldberg's trick (D. Goldberg, "What every computer scientist should know about
+//   floating-point arithmetic", 1991, Theorem 4): u = 1 + t; log1p(t) = t when u == 1, else
+//   log(u) * (t / (u - 1)). The rounding error of forming u cancels in the quotient.
+// softplus(a) = log(1 + e^a) = max(a, 0) + log1p(e^-|a|): never overflows, and for a << 0 it
+//   returns e^a to full relative precision instead of log(1 + tiny) = 0.
+// sigmoid(a) = 1 / (1 + e^-a) computed from t = e^-|a|: 1 / (1 + t) for a >= 0, t / (1 + t) for
+//   a < 0, so it never forms e^(large).
+//
+// Measured against float64 Math.exp / Math.log (test/simdmath.test.ts): exp and log within 1 ulp,
+// softplus and sigmoid within 3 ulp.
+
+// Constants from Cephes (expf.c, logf.c); the f32 literals round to the same floats Cephes uses.
+const LOG2E: f32 = 1.44269504088896341;
+const LN2_HI: f32 = 0.693359375; // 355 / 512: 9 significant bits
+const LN2_LO: f32 = -2.12194440e-4; // ln 2 - LN2_HI
+const EXP_MIN: f32 = -110.0; // e^-110 < 2^-150: rounds to +0
+const EXP_MAX: f32 = 89.0; // e^89 > FLT_MAX: overflows to +Inf
+const EXP_P0: f32 = 1.9875691500e-4;
+const EXP_P1: f32 = 1.3981999507e-3;
+const EXP_P2: f32 = 8.3334519073e-3;
+const EXP_P3: f32 = 4.1665795894e-2;
+const EXP_P4: f32 = 1.6666665459e-1;
+const EXP_P5: f32 = 5.0000001201e-1;
+
+const SQRT_HALF: f32 = 0.707106781186547524;
+const FLT_MIN: f32 = 1.17549435e-38; // smallest normal float, 2^-126
+const TWO_25: f32 = 33554432.0; // 2^25: lifts any subnormal into the normal range
+const LOG_Q0: f32 = 7.0376836292e-2;
+const LOG_Q1: f32 = -1.1514610310e-1;
+const LOG_Q2: f32 = 1.1676998740e-1;
+const LOG_Q3: f32 = -1.2420140846e-1;
+const LOG_Q4: f32 = 1.4249322787e-1;
+const LOG_Q5: f32 = -1.6668057665e-1;
+const LOG_Q6: f32 = 2.0000714765e-1;
+const LOG_Q7: f32 = -2.4999993993e-1;
+const LOG_Q8: f32 = 3.3333331174e-1;
+
+// ---------------------------------------------------------------------------------------------
+// exp
+
+/** e^x for one float. The explanation is in the header; exp_f32x4 is its transcription. */
+// @ts-ignore: decorator
+@inline
+export function exp_f32(x: f32): f32 {
+  const xc = min<f32>(max<f32>(x, EXP_MIN), EXP_MAX);
+  const nf = nearest<f32>(xc * LOG2E);
+  const r = xc - nf * LN2_HI - nf * LN2_LO;
+  let p = EXP_P0;
+  p = p * r + EXP_P1;
+  p = p * r + EXP_P2;
+  p = p * r + EXP_P3;
+  p = p * r + EXP_P4;
+  p = p * r + EXP_P5;
+  const er = p * (r * r) + r + <f32>1.0;
+  // 2^n = 2^n1 * 2^n2 with n1 = n >> 1 (arithmetic): n in [-159, 128] gives n1, n2 in [-80, 64].
+  const n = <i32>nf;
+  const n1 = n >> 1;
+  const n2 = n - n1;
+  const s1 = reinterpret<f32>((n1 + 127) << 23);
+  const s2 = reinterpret<f32>((n2 + 127) << 23);
+  return er * s1 * s2;
+}
+
+/** e^x for four floats; lane for lane the same bits as exp_f32. */
+// @ts-ignore: decorator
+@inline
+export function exp_f32x4(x: v128): v128 {
+  const xc = f32x4.min(f32x4.max(x, f32x4.splat(EXP_MIN)), f32x4.splat(EXP_MAX));
+  const nf = f32x4.nearest(f32x4.mul(xc, f32x4.splat(LOG2E)));
+  const r = f32x4.sub(f32x4.sub(xc, f32x4.mul(nf, f32x4.splat(LN2_HI))), f32x4.mul(nf, f32x4.splat(LN2_LO)));
+  let p = f32x4.splat(EXP_P0);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_P1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_P2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_P3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_P4));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_P5));
+  const er = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1.0));
+  const n = i32x4.trunc_sat_f32x4_s(nf);
+  const n1 = i32x4.shr_s(n, 1);
+  const n2 = i32x4.sub(n, n1);
+  const bias = i32x4.splat(127);
+  const s1 = i32x4.shl(i32x4.add(n1, bias), 23);
+  const s2 = i32x4.shl(i32x4.add(n2, bias), 23);
+  return f32x4.mul(f32x4.mul(er, s1), s2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// log
+
+/** Natural log of one float. The explanation is in the header; log_f32x4 is its transcription. */
+// @ts-ignore: decorator
+@inline
+export function log_f32(x: f32): f32 {
+  // Subnormals have no implicit leading 1: scale them into the normal range first.
+  const tiny = x < FLT_MIN;
+  const xs = tiny ? x * TWO_25 : x;
+  const bits = reinterpret<i32>(xs);
+  // xs = m * 2^e with m in [0.5, 1): keep the mantissa bits, set the exponent of 0.5.
+  const m = reinterpret<f32>((bits & 0x007fffff) | 0x3f000000);
+  let e = <f32>((bits >> 23) - 126) - (tiny ? <f32>25.0 : <f32>0.0);
+  // Move m into [sqrt(1/2), sqrt(2)) so f = m - 1 is small; m - 1 and 2m - 1 are exact.
+  const low = m < SQRT_HALF;
+  const f = (low ? m + m : m) - <f32>1.0;
+  e = e - (low ? <f32>1.0 : <f32>0.0);
+  const z = f * f;
+  let q = LOG_Q0;
+  q = q * f + LOG_Q1;
+  q = q * f + LOG_Q2;
+  q = q * f + LOG_Q3;
+  q = q * f + LOG_Q4;
+  q = q * f + LOG_Q5;
+  q = q * f + LOG_Q6;
+  q = q * f + LOG_Q7;
+  q = q * f + LOG_Q8;
+  let y = q * f * z;
+  y = y + e * LN2_LO;
+  y = y - <f32>0.5 * z;
+  let r = f + y + e * LN2_HI;
+  if (x == 0) r = -Infinity;
+  if (x < 0) r = NaN;
+  if (!(x < Infinity)) r = x; // +Inf and NaN return themselves
+  return r;
+}
+
+/** Natural log of four floats; lane for lane the same bits as log_f32. */
+// @ts-ignore: decorator
+@inline
+export function log_f32x4(x: v128): v128 {
+  const tiny = f32x4.lt(x, f32x4.splat(FLT_MIN));
+  const xs = v128.bitselect(f32x4.mul(x, f32x4.splat(TWO_25)), x, tiny);
+  const m = v128.or(v128.and(xs, i32x4.splat(0x007fffff)), i32x4.splat(0x3f000000));
+  let e = f32x4.sub(
+    f32x4.convert_i32x4_s(i32x4.sub(i32x4.shr_s(xs, 23), i32x4.splat(126))),
+    v128.and(tiny, f32x4.splat(25.0)),
+  );
+  const low = f32x4.lt(m, f32x4.splat(SQRT_HALF));
+  const one = f32x4.splat(1.0);
+  const f = f32x4.sub(v128.bitselect(f32x4.add(m, m), m, low), one);
+  e = f32x4.sub(e, v128.and(low, one));
+  const z = f32x4.mul(f, f);
+  let q = f32x4.splat(LOG_Q0);
+  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(LOG_Q1));
+  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(LOG_Q2));
+  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(LOG_Q3));
+  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(LOG_Q4));
+  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(LOG_Q5));
+  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(LOG_Q6));
+  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(LOG_Q7));
+  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(LOG_Q8));
+  let y = f32x4.mul(f32x4.mul(q, f), z);
+  y = f32x4.add(y, f32x4.mul(e, f32x4.splat(LN2_LO)));
+  y = f32x4.sub(y, f32x4.mul(f32x4.splat(0.5), z));
+  let r = f32x4.add(f32x4.add(f, y), f32x4.mul(e, f32x4.splat(LN2_HI)));
+  const zero = f32x4.splat(0.0);
+  r = v128.bitselect(f32x4.splat(-Infinity), r, f32x4.eq(x, zero));
+  r = v128.bitselect(f32x4.splat(NaN), r, f32x4.lt(x, zero));
+  r = v128.bitselect(r, x, f32x4.lt(x, f32x4.splat(Infinity)));
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// log1p, softplus, sigmoid
+
+/** log(1 + t) for t > -1, accurate for small t (Goldberg's trick, see the header). */
+// @ts-ignore: decorator
+@inline
+export function log1p_f32(t: f32): f32 {
+  const u = <f32>1.0 + t;
+  const d = u - <f32>1.0;
+  return d == 0 ? t : log_f32(u) * (t / d);
+}
+
+/** log(1 + t) for four floats; lane for lane the same bits as log1p_f32. */
+// @ts-ignore: decorator
+@inline
+export function log1p_f32x4(t: v128): v128 {
+  const one = f32x4.splat(1.0);
+  const u = f32x4.add(one, t);
+  const d = f32x4.sub(u, one);
+  // Lanes with d == 0 divide by zero here; the select discards them.
+  return v128.bitselect(t, f32x4.mul(log_f32x4(u), f32x4.div(t, d)), f32x4.eq(d, f32x4.splat(0.0)));
+}
+
+/** softplus(a) = log(1 + e^a) = max(a, 0) + log1p(e^-|a|). */
+// @ts-ignore: decorator
+@inline
+export function softplus_f32(a: f32): f32 {
+  return max<f32>(a, 0) + log1p_f32(exp_f32(-abs<f32>(a)));
+}
+
+/** softplus of four floats; lane for lane the same bits as softplus_f32. */
+// @ts-ignore: decorator
+@inline
+export function softplus_f32x4(a: v128): v128 {
+  return f32x4.add(f32x4.max(a, f32x4.splat(0.0)), log1p_f32x4(exp_f32x4(f32x4.neg(f32x4.abs(a)))));
+}
+
+/** sigmoid(a) = 1 / (1 + e^-a), from t = e^-|a| so no e^(large) is formed. */
+// @ts-ignore: decorator
+@inline
+export function sigmoid_f32(a: f32): f32 {
+  const t = exp_f32(-abs<f32>(a));
+  const num = a >= 0 ? <f32>1.0 : t;
+  return num / (<f32>1.0 + t);
+}
+
+/** sigmoid of four floats; lane for lane the same bits as sigmoid_f32. */
+// @ts-ignore: decorator
+@inline
+export function sigmoid_f32x4(a: v128): v128 {
+  const one = f32x4.splat(1.0);
+  const t = exp_f32x4(f32x4.neg(f32x4.abs(a)));
+  const num = v128.bitselect(one, t, f32x4.ge(a, f32x4.splat(0.0)));
+  return f32x4.div(num, f32x4.add(one, t));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Array kernels: out (n) = f(inp (n)). For tests and for the host; out may alias inp.
+
+/** out (n) = e^inp (n). */
+export function exp_f32_array(out: usize, inp: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, exp_f32x4(v128.load(inp + o)));
+  }
+  for (; i < n; i++) store<f32>(out + (<usize>i << 2), exp_f32(load<f32>(inp + (<usize>i << 2))));
+}
+
+/** Scalar twin of exp_f32_array. */
+export function exp_f32_array_scalar(out: usize, inp: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<f32>(out + (<usize>i << 2), exp_f32(load<f32>(inp + (<usize>i << 2))));
+}
+
+/** out (n) = log(inp (n)). */
+export function log_f32_array(out: usize, inp: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, log_f32x4(v128.load(inp + o)));
+  }
+  for (; i < n; i++) store<f32>(out + (<usize>i << 2), log_f32(load<f32>(inp + (<usize>i << 2))));
+}
+
+/** Scalar twin of log_f32_array. */
+export function log_f32_array_scalar(out: usize, inp: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<f32>(out + (<usize>i << 2), log_f32(load<f32>(inp + (<usize>i << 2))));
+}
+
+/** out (n) = softplus(inp (n)). */
+export function softplus_f32_array(out: usize, inp: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, softplus_f32x4(v128.load(inp + o)));
+  }
+  for (; i < n; i++) store<f32>(out + (<usize>i << 2), softplus_f32(load<f32>(inp + (<usize>i << 2))));
+}
+
+/** Scalar twin of softplus_f32_array. */
+export function softplus_f32_array_scalar(out: usize, inp: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<f32>(out + (<usize>i << 2), softplus_f32(load<f32>(inp + (<usize>i << 2))));
+}
+
+/** out (n) = sigmoid(inp (n)). */
+export function sigmoid_f32_array(out: usize, inp: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, sigmoid_f32x4(v128.load(inp + o)));
+  }
+  for (; i < n; i++) store<f32>(out + (<usize>i << 2), sigmoid_f32(load<f32>(inp + (<usize>i << 2))));
+}
+
+/** Scalar twin of sigmoid_f32_array. */
+export function sigmoid_f32_array_scalar(out: usize, inp: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<f32>(out + (<usize>i << 2), sigmoid_f32(load<f32>(inp + (<usize>i << 2))));
+}

@@ -1,0 +1,146 @@
+// Model configuration: the types users write, their defaults, and validation with typed errors.
+
+import { describe, MdnError } from "./errors.js";
+
+export type Activation = "relu" | "tanh" | "linear";
+export const ACTIVATIONS: readonly Activation[] = ["relu", "tanh", "linear"];
+
+export interface BatchNormConfig {
+  /** Moving-statistics momentum; Keras' default 0.99. */
+  momentum?: number;
+  /** Added to the variance; Keras' default 1e-3. */
+  epsilon?: number;
+}
+
+export interface HiddenLayerConfig {
+  units: number;
+  /** Default "relu". */
+  activation?: Activation;
+  /** Inverted-dropout rate after the activation, in [0, 1); default 0. */
+  dropout?: number;
+  /** Batch normalisation after dropout (the seed notebook's order); default off. */
+  batchNorm?: boolean | BatchNormConfig;
+}
+
+export interface SigmaConfig {
+  /** How the raw head output becomes sigma: "exp" (default, the seed's) or "softplus". */
+  activation?: "exp" | "softplus";
+  /** Lower bound on sigma, default 1e-4: keeps the NLL finite when targets collapse onto a mean. */
+  floor?: number;
+}
+
+export interface MDNConfig {
+  inputDim: number;
+  outputDim: number;
+  /** Number of mixture components K. */
+  components: number;
+  /** Hidden layers; a number is shorthand for `{ units, activation: "relu" }`. Default [32, 32]. */
+  hidden?: Array<HiddenLayerConfig | number>;
+  covariance?: "isotropic";
+  sigma?: SigmaConfig;
+  /** L2 penalty l2 * sum(w^2) on every dense kernel (Keras `kernel_regularizer=l2(l2)`); default 0. */
+  l2?: number;
+  /** Seeds init, shuffling and dropout. Default: drawn at random and reported in `model.config`. */
+  seed?: number;
+}
+
+/** The config with every default filled in: what `model.config` reports. */
+export interface ResolvedConfig {
+  inputDim: number;
+  outputDim: number;
+  components: number;
+  hidden: Array<{ units: number; activation: Activation; dropout: number; batchNorm: { momentum: number; epsilon: number } | null }>;
+  covariance: "isotropic";
+  sigma: { activation: "exp" | "softplus"; floor: number };
+  l2: number;
+  seed: number;
+}
+
+export const DEFAULT_HIDDEN = [32, 32];
+export const DEFAULT_SIGMA_FLOOR = 1e-4;
+const KERAS_BN_MOMENTUM = 0.99;
+const KERAS_BN_EPSILON = 1e-3;
+/** Guards against configs that could not fit in 4 GiB of wasm memory anyway. */
+const MAX_UNITS = 1 << 16;
+
+export function positiveInt(v: unknown, argument: string, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > max) {
+    throw new MdnError("INVALID_CONFIG", argument, `an integer from 1 to ${max}`, describe(v));
+  }
+  return v;
+}
+
+export function numberIn(v: unknown, argument: string, lo: number, hi: number, loOpen = false, hiOpen = false): number {
+  const ok =
+    typeof v === "number" && Number.isFinite(v) && (loOpen ? v > lo : v >= lo) && (hiOpen ? v < hi : v <= hi);
+  if (!ok) {
+    const range = `${loOpen ? "(" : "["}${lo}, ${hi}${hiOpen ? ")" : "]"}`;
+    throw new MdnError("INVALID_CONFIG", argument, `a number in ${range}`, describe(v));
+  }
+  return v as number;
+}
+
+export function oneOf<T extends string>(v: unknown, argument: string, options: readonly T[]): T {
+  if (typeof v !== "string" || !options.includes(v as T)) {
+    throw new MdnError("INVALID_CONFIG", argument, `one of ${options.map((o) => JSON.stringify(o)).join(", ")}`, describe(v));
+  }
+  return v as T;
+}
+
+function plainObject(v: unknown, argument: string): Record<string, unknown> {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    throw new MdnError("INVALID_CONFIG", argument, "an object", describe(v));
+  }
+  return v as Record<string, unknown>;
+}
+
+/** Validate a user config and fill in defaults. Throws MdnError naming the first bad field. */
+export function resolveConfig(config: unknown): ResolvedConfig {
+  const c = plainObject(config, "config");
+  const inputDim = positiveInt(c.inputDim, "config.inputDim", MAX_UNITS);
+  const outputDim = positiveInt(c.outputDim, "config.outputDim", 256);
+  const components = positiveInt(c.components, "config.components", 1024);
+  const hiddenIn = c.hidden ?? DEFAULT_HIDDEN;
+  if (!Array.isArray(hiddenIn)) throw new MdnError("INVALID_CONFIG", "config.hidden", "an array of layers", describe(hiddenIn));
+  const hidden = hiddenIn.map((h: unknown, i: number) => {
+    const at = `config.hidden[${i}]`;
+    if (typeof h === "number") return { units: positiveInt(h, at, MAX_UNITS), activation: "relu" as Activation, dropout: 0, batchNorm: null };
+    const l = plainObject(h, at);
+    const units = positiveInt(l.units, `${at}.units`, MAX_UNITS);
+    const activation = oneOf(l.activation ?? "relu", `${at}.activation`, ACTIVATIONS);
+    const dropout = numberIn(l.dropout ?? 0, `${at}.dropout`, 0, 1, false, true);
+    let batchNorm: { momentum: number; epsilon: number } | null = null;
+    if (l.batchNorm === true || (typeof l.batchNorm === "object" && l.batchNorm !== null)) {
+      const b = l.batchNorm === true ? {} : plainObject(l.batchNorm, `${at}.batchNorm`);
+      batchNorm = {
+        momentum: numberIn(b.momentum ?? KERAS_BN_MOMENTUM, `${at}.batchNorm.momentum`, 0, 1),
+        epsilon: numberIn(b.epsilon ?? KERAS_BN_EPSILON, `${at}.batchNorm.epsilon`, 0, Infinity, true),
+      };
+    } else if (l.batchNorm !== undefined && l.batchNorm !== false) {
+      throw new MdnError("INVALID_CONFIG", `${at}.batchNorm`, "a boolean or { momentum, epsilon }", describe(l.batchNorm));
+    }
+    return { units, activation, dropout, batchNorm };
+  });
+  const covariance = oneOf(c.covariance ?? "isotropic", "config.covariance", ["isotropic"] as const);
+  const s = c.sigma === undefined ? {} : plainObject(c.sigma, "config.sigma");
+  const sigma = {
+    activation: oneOf(s.activation ?? "exp", "config.sigma.activation", ["exp", "softplus"] as const),
+    floor: numberIn(s.floor ?? DEFAULT_SIGMA_FLOOR, "config.sigma.floor", 0, Infinity, true),
+  };
+  const l2 = numberIn(c.l2 ?? 0, "config.l2", 0, Infinity);
+  let seed: number;
+  if (c.seed === undefined) {
+    seed = Math.floor(Math.random() * 2 ** 32);
+  } else {
+    if (typeof c.seed !== "number" || !Number.isSafeInteger(c.seed) || c.seed < 0) {
+      throw new MdnError("INVALID_CONFIG", "config.seed", "a non-negative safe integer", describe(c.seed));
+    }
+    seed = c.seed;
+  }
+  for (const key of Object.keys(c)) {
+    if (!KNOWN_KEYS.has(key)) throw new MdnError("INVALID_CONFIG", `config.${key}`, `one of the known options (${[...KNOWN_KEYS].join(", ")})`, "an unknown option");
+  }
+  return { inputDim, outputDim, components, hidden, covariance, sigma, l2, seed };
+}
+
+const KNOWN_KEYS = new Set(["inputDim", "outputDim", "components", "hidden", "covariance", "sigma", "l2", "seed"]);

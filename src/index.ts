@@ -1,0 +1,13 @@
+// mdn-wasm: Mixture Density Networks with WebAssembly SIMD kernels.
+// Importing this module does no work; the embedded wasm is compiled on the first MDN.create.
+
+export { MDN } from "./model.js";
+export type { CreateOptions, FitOptions, OptimizerOptions, Prediction, Weight } from "./model.js";
+export type { Activation, BatchNormConfig, HiddenLayerConfig, MDNConfig, ResolvedConfig, SigmaConfig } from "./config.js";
+export type { EarlyStoppingOptions, History, Logs } from "./train.js";
+export type { Matrix, MatrixLike } from "./data.js";
+export { MdnError } from "./errors.js";
+export type { MdnErrorCode } from "./errors.js";
+export { adjustedRandScore, normalizedMutualInfoScore } from "./metrics.js";
+export { dataRng, seedClusters } from "./datasets.js";
+export type { ClusterData } from "./datasets.js";

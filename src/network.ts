@@ -1,0 +1,338 @@
+// The network inside an MDN: dense -> activation -> dropout -> batch norm per hidden layer, then one
+// fused dense head whose P = K + K*D + K outputs per row are [pi logits | mu (K, D) | sigma
+// pre-activation]. This class owns the arena plan and drives the kernels; it knows nothing of
+// users' arrays (model.ts) or epochs (train.ts).
+
+import { ensureMemory, Planner } from "./arena.js";
+import type { ResolvedConfig } from "./config.js";
+import { type Kernels, type Ptr, SIGMA_EXP, SIGMA_SOFTPLUS } from "./kernels.js";
+
+export interface Tensor {
+  /** Keras-style weight name, e.g. `dense_1/kernel`. */
+  name: string;
+  shape: number[];
+  size: number;
+  ptr: Ptr;
+  trainable: boolean;
+}
+
+interface Layer {
+  inDim: number;
+  units: number;
+  activation: "relu" | "tanh" | "linear";
+  dropout: number;
+  bn: { momentum: number; epsilon: number } | null;
+  kernel: Tensor;
+  bias: Tensor;
+  gamma: Tensor | null;
+  beta: Tensor | null;
+  movingMean: Tensor | null;
+  movingVar: Tensor | null;
+}
+
+/** Activation buffers of one hidden layer for `cap` rows; unused ones are 0. */
+interface LayerScratch {
+  z: Ptr; // dense output (cap, units)
+  h: Ptr; // activation output (cap, units)
+  mask: Ptr; // dropout mask (cap, units)
+  drop: Ptr; // dropout output (cap, units)
+  xhat: Ptr; // batch-norm normalised input (cap, units)
+  mean: Ptr; // batch mean (units)
+  vari: Ptr; // batch variance (units)
+  bn: Ptr; // batch-norm output (cap, units)
+}
+
+/** Buffers for passing up to `cap` rows through the network. */
+export interface Scratch {
+  cap: number;
+  base: Ptr;
+  /** Gradient of the buffer at p is at p + gradOffset (0 when planned without gradients). */
+  gradOffset: number;
+  x: Ptr; // (cap, I)
+  y: Ptr; // (cap, D)
+  layers: LayerScratch[];
+  a: Ptr; // head output (cap, P)
+  gamma: Ptr; // responsibilities (cap, K)
+  nll: Ptr; // (cap)
+  end: Ptr;
+}
+
+export interface AdamSettings {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  decay: number;
+}
+
+export class Network {
+  readonly layers: Layer[] = [];
+  readonly head: { kernel: Tensor; bias: Tensor };
+  /** All weights in Keras order (layer by layer). */
+  readonly tensors: Tensor[] = [];
+  readonly P: number;
+  readonly params: Ptr;
+  /** Bytes of the trainable region; grads, m and v follow at 1x, 2x, 3x this offset. */
+  readonly paramBytes: number;
+  /** Kernels come first in the trainable region: the L2 penalty applies to [params, params + kernelBytes). */
+  readonly kernelBytes: number;
+  readonly stats: Ptr;
+  readonly statsBytes: number;
+  readonly rng: Ptr;
+  /** First byte after the fixed part of the arena. */
+  readonly fixedEnd: Ptr;
+  readonly sigmaAct: number;
+  /** Adam steps applied so far. */
+  step = 0;
+
+  constructor(
+    readonly k: Kernels,
+    readonly cfg: ResolvedConfig,
+  ) {
+    const { inputDim, outputDim: D, components: K } = cfg;
+    this.P = K + K * D + K;
+    this.sigmaAct = cfg.sigma.activation === "exp" ? SIGMA_EXP : SIGMA_SOFTPLUS;
+
+    // Plan sizes first (kernels, then other trainables, then moving statistics), then addresses.
+    const kernels: Tensor[] = [];
+    const others: Tensor[] = [];
+    const stats: Tensor[] = [];
+    const t = (name: string, shape: number[], trainable: boolean, into: Tensor[]): Tensor => {
+      const tensor = { name, shape, size: shape.reduce((a, b) => a * b, 1), ptr: 0, trainable };
+      into.push(tensor);
+      this.tensors.push(tensor);
+      return tensor;
+    };
+    let inDim = inputDim;
+    let bnIndex = 0;
+    cfg.hidden.forEach((h, i) => {
+      const kernel = t(`dense_${i + 1}/kernel`, [inDim, h.units], true, kernels);
+      const bias = t(`dense_${i + 1}/bias`, [h.units], true, others);
+      let gamma = null, beta = null, movingMean = null, movingVar = null;
+      if (h.batchNorm) {
+        bnIndex++;
+        const n = `batch_normalization_${bnIndex}`;
+        gamma = t(`${n}/gamma`, [h.units], true, others);
+        beta = t(`${n}/beta`, [h.units], true, others);
+        movingMean = t(`${n}/moving_mean`, [h.units], false, stats);
+        movingVar = t(`${n}/moving_variance`, [h.units], false, stats);
+      }
+      this.layers.push({ inDim, units: h.units, activation: h.activation, dropout: h.dropout, bn: h.batchNorm, kernel, bias, gamma, beta, movingMean, movingVar });
+      inDim = h.units;
+    });
+    this.head = {
+      kernel: t("mixture/kernel", [inDim, this.P], true, kernels),
+      bias: t("mixture/bias", [this.P], true, others),
+    };
+
+    const plan = new Planner(k.heap_base());
+    this.params = plan.top;
+    for (const x of kernels) x.ptr = plan.take(x.size);
+    this.kernelBytes = plan.top - this.params;
+    for (const x of others) x.ptr = plan.take(x.size);
+    this.paramBytes = plan.top - this.params;
+    plan.top += 3 * this.paramBytes; // grads, m, v
+    this.stats = plan.top;
+    for (const x of stats) x.ptr = plan.take(x.size);
+    this.statsBytes = plan.top - this.stats;
+    this.rng = plan.take(4);
+    this.fixedEnd = plan.top;
+    ensureMemory(k, this.fixedEnd);
+  }
+
+  grad(p: Ptr): Ptr {
+    return p + this.paramBytes;
+  }
+
+  /** Keras defaults: Glorot-uniform kernels, zero biases, gamma 1, beta 0, moving mean 0, var 1. */
+  initialize(): void {
+    const k = this.k;
+    k.fill_zero(this.params, 4 * this.paramBytes + this.statsBytes);
+    k.rng_seed(this.rng, BigInt(this.cfg.seed));
+    for (const l of this.layers) {
+      k.rng_fill_uniform(l.kernel.ptr, l.inDim, l.units, l.units, glorot(l.inDim, l.units), this.rng);
+      if (l.gamma && l.movingVar) {
+        this.fill(l.gamma, 1);
+        this.fill(l.movingVar, 1);
+      }
+    }
+    // The head is three Keras Dense layers fused into one; each block gets its own Glorot limit.
+    const H = this.head.kernel.shape[0]!;
+    const { components: K, outputDim: D } = this.cfg;
+    const w = this.head.kernel.ptr;
+    k.rng_fill_uniform(w + 4 * K, H, K * D, this.P, glorot(H, K * D), this.rng); // mu
+    k.rng_fill_uniform(w + 4 * (K + K * D), H, K, this.P, glorot(H, K), this.rng); // sigma
+    k.rng_fill_uniform(w, H, K, this.P, glorot(H, K), this.rng); // pi
+    this.step = 0;
+  }
+
+  private fill(t: Tensor, value: number): void {
+    new Float32Array(this.k.memory.buffer, t.ptr, t.size).fill(value);
+  }
+
+  /** Plan buffers for `cap` rows at `base`, with a gradient mirror when training. */
+  planScratch(base: Ptr, cap: number, withGrads: boolean): Scratch {
+    const { inputDim: I, outputDim: D, components: K } = this.cfg;
+    const p = new Planner(base);
+    const x = p.take(cap * I);
+    const y = p.take(cap * D);
+    const layers = this.layers.map((l) => {
+      const n = cap * l.units;
+      return {
+        z: p.take(n),
+        h: p.take(n),
+        mask: withGrads && l.dropout > 0 ? p.take(n) : 0,
+        drop: withGrads && l.dropout > 0 ? p.take(n) : 0,
+        xhat: withGrads && l.bn ? p.take(n) : 0,
+        mean: withGrads && l.bn ? p.take(l.units) : 0,
+        vari: withGrads && l.bn ? p.take(l.units) : 0,
+        bn: l.bn ? p.take(n) : 0,
+      };
+    });
+    const a = p.take(cap * this.P);
+    const gamma = p.take(cap * K);
+    const nll = p.take(cap);
+    const actBytes = p.top - base;
+    const end = withGrads ? p.top + actBytes : p.top;
+    ensureMemory(this.k, end);
+    return { cap, base, gradOffset: withGrads ? actBytes : 0, x, y, layers, a, gamma, nll, end };
+  }
+
+  /**
+   * Forward n rows staged at s.x through the hidden layers and the head into s.a. Training mode
+   * draws dropout masks and uses (and updates) batch statistics; inference mode skips dropout and
+   * uses the moving statistics.
+   */
+  forward(s: Scratch, n: number, training: boolean): void {
+    const k = this.k;
+    let inp = s.x;
+    for (let i = 0; i < this.layers.length; i++) {
+      const l = this.layers[i]!;
+      const b = s.layers[i]!;
+      const size = n * l.units;
+      k.dense_forward(b.z, inp, l.kernel.ptr, l.bias.ptr, n, l.inDim, l.units);
+      activationForward(k, l.activation, b.h, b.z, size);
+      let cur = b.h;
+      if (training && l.dropout > 0) {
+        k.dropout_forward(b.drop, b.mask, cur, size, l.dropout, this.rng);
+        cur = b.drop;
+      }
+      if (l.bn) {
+        if (training) {
+          k.batchnorm_forward_train(b.bn, b.xhat, b.mean, b.vari, cur, l.gamma!.ptr, l.beta!.ptr, n, l.units, l.bn.epsilon);
+          k.batchnorm_update_moving(l.movingMean!.ptr, l.movingVar!.ptr, b.mean, b.vari, l.units, l.bn.momentum);
+        } else {
+          k.batchnorm_forward_infer(b.bn, cur, l.gamma!.ptr, l.beta!.ptr, l.movingMean!.ptr, l.movingVar!.ptr, n, l.units, l.bn.epsilon);
+        }
+        cur = b.bn;
+      }
+      inp = cur;
+    }
+    k.dense_forward(s.a, inp, this.head.kernel.ptr, this.head.bias.ptr, n, this.headInDim(), this.P);
+  }
+
+  /** Sum over n rows of the NLL of the targets at s.y given s.a; fills s.gamma and s.nll. */
+  mixtureLoss(s: Scratch, n: number): number {
+    const { outputDim: D, components: K, sigma } = this.cfg;
+    return this.k.mixture_forward(s.nll, s.gamma, s.a, s.y, n, K, D, sigma.floor, this.sigmaAct);
+  }
+
+  /** Zero all gradients (parameters and activations) once per step. */
+  zeroGrads(s: Scratch): void {
+    this.k.fill_zero(this.grad(this.params), this.paramBytes);
+    this.k.fill_zero(s.base + s.gradOffset, s.gradOffset);
+  }
+
+  /** Gradients of the mean NLL over the n rows of the last training forward. */
+  backward(s: Scratch, n: number): void {
+    const k = this.k;
+    const g = s.gradOffset;
+    const { outputDim: D, components: K, sigma } = this.cfg;
+    k.mixture_backward(s.a + g, s.gamma, s.a, s.y, n, K, D, sigma.floor, this.sigmaAct, 1 / n);
+    const L = this.layers.length;
+    const lastOut = L === 0 ? s.x : this.layerOutput(s, L - 1);
+    const headIn = this.headInDim();
+    k.dense_backward(L === 0 ? 0 : lastOut + g, this.grad(this.head.kernel.ptr), this.grad(this.head.bias.ptr), s.a + g, lastOut, this.head.kernel.ptr, n, headIn, this.P);
+    for (let i = L - 1; i >= 0; i--) {
+      const l = this.layers[i]!;
+      const b = s.layers[i]!;
+      const size = n * l.units;
+      let cur = this.layerOutput(s, i);
+      if (l.bn) {
+        const bnIn = l.dropout > 0 ? b.drop : b.h;
+        k.batchnorm_backward(bnIn + g, this.grad(l.gamma!.ptr), this.grad(l.beta!.ptr), cur + g, b.xhat, b.vari, l.gamma!.ptr, n, l.units, l.bn.epsilon);
+        cur = bnIn;
+      }
+      if (l.dropout > 0) {
+        k.dropout_backward(b.h + g, b.drop + g, b.mask, size);
+      }
+      activationBackward(k, l.activation, b.z + g, b.h + g, b.h, size);
+      const inp = i === 0 ? s.x : this.layerOutput(s, i - 1);
+      k.dense_backward(i === 0 ? 0 : inp + g, this.grad(l.kernel.ptr), this.grad(l.bias.ptr), b.z + g, inp, l.kernel.ptr, n, l.inDim, l.units);
+    }
+  }
+
+  /** Sum of squares of all kernels (the L2 penalty is cfg.l2 times this). */
+  kernelSumSquares(): number {
+    return this.k.sum_squares(this.params, this.kernelBytes / 4);
+  }
+
+  /** One Adam step over the whole trainable region (kernels with L2, the rest without). */
+  adamStep(o: AdamSettings): void {
+    const k = this.k;
+    this.step++;
+    const lrT = k.adam_lr_t(o.learningRate, o.decay, o.beta1, o.beta2, this.step);
+    const pb = this.paramBytes;
+    const kernels = this.kernelBytes / 4;
+    const rest = (pb - this.kernelBytes) / 4;
+    k.adam_update(this.params, this.params + pb, this.params + 2 * pb, this.params + 3 * pb, kernels, lrT, o.beta1, o.beta2, o.epsilon, this.cfg.l2);
+    const r = this.params + this.kernelBytes;
+    k.adam_update(r, r + pb, r + 2 * pb, r + 3 * pb, rest, lrT, o.beta1, o.beta2, o.epsilon, 0);
+  }
+
+  /** Bytes needed to snapshot the weights (trainable and moving statistics). */
+  get snapshotBytes(): number {
+    return this.paramBytes + this.statsBytes;
+  }
+
+  saveSnapshot(dst: Ptr): void {
+    this.k.copy_bytes(dst, this.params, this.paramBytes);
+    this.k.copy_bytes(dst + this.paramBytes, this.stats, this.statsBytes);
+  }
+
+  loadSnapshot(src: Ptr): void {
+    this.k.copy_bytes(this.params, src, this.paramBytes);
+    this.k.copy_bytes(this.stats, src + this.paramBytes, this.statsBytes);
+  }
+
+  private headInDim(): number {
+    return this.head.kernel.shape[0]!;
+  }
+
+  /** Where layer i's final output lives in s (after dropout and batch norm, as trained). */
+  private layerOutput(s: Scratch, i: number): Ptr {
+    const l = this.layers[i]!;
+    const b = s.layers[i]!;
+    if (l.bn) return b.bn;
+    if (l.dropout > 0) return b.drop;
+    return b.h;
+  }
+}
+
+/** Keras' glorot_uniform limit. */
+function glorot(fanIn: number, fanOut: number): number {
+  return Math.sqrt(6 / (fanIn + fanOut));
+}
+
+function activationForward(k: Kernels, a: Layer["activation"], out: Ptr, inp: Ptr, n: number): void {
+  if (a === "relu") k.relu_forward(out, inp, n);
+  else if (a === "tanh") k.tanh_forward(out, inp, n);
+  else k.linear_forward(out, inp, n);
+}
+
+function activationBackward(k: Kernels, a: Layer["activation"], dinp: Ptr, dout: Ptr, out: Ptr, n: number): void {
+  if (a === "relu") k.relu_backward(dinp, dout, out, n);
+  else if (a === "tanh") k.tanh_backward(dinp, dout, out, n);
+  else k.linear_backward(dinp, dout, out, n);
+}
+

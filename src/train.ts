@@ -1,0 +1,225 @@
+// The training loop: epochs, batches, validation, early stopping, callbacks and cancellation.
+// Per batch it makes only kernel calls on the arena: no JS allocation (STYLE, "allocates nothing
+// per batch"), unless the user asked for an onBatchEnd callback.
+
+import { writeF32 } from "./arena.js";
+import { type Checked } from "./data.js";
+import type { AdamSettings, Network, Scratch } from "./network.js";
+import { Planner } from "./arena.js";
+
+export interface Logs {
+  loss: number;
+  val_loss?: number;
+  [metric: string]: number | undefined;
+}
+
+export interface EarlyStoppingOptions {
+  /** "val_loss" (default) or "loss". */
+  monitor?: "val_loss" | "loss";
+  /** An epoch improves only if it beats the best by more than this (Keras min_delta); default 0. */
+  minDelta?: number;
+  /** Epochs without improvement before stopping; default 0 (Keras). */
+  patience?: number;
+  /** Put back the best epoch's weights when training ends (Keras 3 semantics); default false. */
+  restoreBestWeights?: boolean;
+}
+
+export interface History {
+  /** Epoch indices that ran, 0-based (Keras and TensorFlow.js). */
+  epoch: number[];
+  history: { loss: number[]; val_loss?: number[] };
+  /** Set when early stopping ended training: the epoch at which it stopped (0-based). */
+  stoppedEpoch?: number;
+  /** With early stopping: the epoch whose weights are kept when restoreBestWeights is set. */
+  bestEpoch?: number;
+}
+
+/** Everything the loop needs, already validated. */
+export interface TrainPlan {
+  x: Checked;
+  y: Checked;
+  val: { x: Checked; y: Checked } | null;
+  epochs: number;
+  batchSize: number;
+  shuffle: boolean;
+  optimizer: AdamSettings;
+  earlyStopping: Required<EarlyStoppingOptions> | null;
+  onEpochEnd?: (epoch: number, logs: Logs) => void | Promise<void>;
+  onBatchEnd?: (batch: number, logs: { batch: number; size: number; loss: number }) => void | Promise<void>;
+  signal?: AbortSignal;
+  verbose: 0 | 1 | 2;
+  /** Checked between batches; lets dispose() or `model.stopTraining` end the loop. */
+  shouldStop: () => boolean;
+  checkAlive: () => void;
+}
+
+/** Buffers of one fit call: scratch for a batch, then the data and a weight snapshot. */
+export interface TrainArena {
+  scratch: Scratch;
+  xTrain: number;
+  yTrain: number;
+  xVal: number;
+  yVal: number;
+  idx: number;
+  snapshot: number;
+  end: number;
+}
+
+export function planTrainArena(net: Network, plan: TrainPlan): TrainArena {
+  const { inputDim: I, outputDim: D } = net.cfg;
+  const n = plan.x.rows;
+  const cap = Math.min(plan.batchSize, Math.max(n, plan.val?.x.rows ?? 0));
+  const scratch = net.planScratch(net.fixedEnd, cap, true);
+  const p = new Planner(scratch.end);
+  const xTrain = p.take(n * I);
+  const yTrain = p.take(n * D);
+  const nv = plan.val?.x.rows ?? 0;
+  const xVal = nv ? p.take(nv * I) : 0;
+  const yVal = nv ? p.take(nv * D) : 0;
+  const idx = p.take(n);
+  const snapshot = plan.earlyStopping?.restoreBestWeights ? p.take(net.snapshotBytes / 4) : 0;
+  const arena = { scratch, xTrain, yTrain, xVal, yVal, idx, snapshot, end: p.top };
+  const have = net.k.memory.buffer.byteLength;
+  if (arena.end > have) net.k.memory.grow(Math.ceil((arena.end - have) / 65536));
+  return arena;
+}
+
+/** Fill the arena with the data (once per fit). */
+export function stageData(net: Network, plan: TrainPlan, ar: TrainArena): void {
+  const k = net.k;
+  writeF32(k, ar.xTrain, plan.x.data);
+  writeF32(k, ar.yTrain, plan.y.data);
+  if (plan.val) {
+    writeF32(k, ar.xVal, plan.val.x.data);
+    writeF32(k, ar.yVal, plan.val.y.data);
+  }
+  k.iota_u32(ar.idx, plan.x.rows);
+}
+
+/** Mean NLL (plus the L2 penalty when set) of rows at xPtr/yPtr, inference mode, in chunks. */
+export function datasetLoss(net: Network, s: Scratch, xPtr: number, yPtr: number, rows: number): number {
+  const k = net.k;
+  const { inputDim: I, outputDim: D } = net.cfg;
+  let sum = 0;
+  for (let start = 0; start < rows; start += s.cap) {
+    const n = Math.min(s.cap, rows - start);
+    k.copy_bytes(s.x, xPtr + 4 * start * I, 4 * n * I);
+    k.copy_bytes(s.y, yPtr + 4 * start * D, 4 * n * D);
+    net.forward(s, n, false);
+    sum += net.mixtureLoss(s, n);
+  }
+  return sum / rows;
+}
+
+/** Yield to the event loop: setImmediate in Node, a MessageChannel task in browsers and workers. */
+function makeYielder(): { next: () => Promise<void>; close: () => void } {
+  // Looked up on globalThis so browser builds need no Node types or polyfills.
+  const setImmediateFn = (globalThis as { setImmediate?: (cb: () => void) => unknown }).setImmediate;
+  if (typeof setImmediateFn === "function") {
+    return { next: () => new Promise((r) => setImmediateFn(r)), close: () => {} };
+  }
+  if (typeof MessageChannel === "function") {
+    const ch = new MessageChannel();
+    let wake: (() => void) | null = null;
+    ch.port1.onmessage = () => {
+      const w = wake;
+      wake = null;
+      w?.();
+    };
+    return {
+      next: () =>
+        new Promise<void>((r) => {
+          wake = r;
+          ch.port2.postMessage(0);
+        }),
+      close: () => ch.port1.close(),
+    };
+  }
+  return { next: () => new Promise((r) => setTimeout(r, 0)), close: () => {} };
+}
+
+export async function trainLoop(net: Network, plan: TrainPlan, ar: TrainArena): Promise<History> {
+  const k = net.k;
+  const s = ar.scratch;
+  const { inputDim: I, outputDim: D } = net.cfg;
+  const n = plan.x.rows;
+  const B = plan.batchSize;
+  const batches = Math.ceil(n / B);
+  const l2 = net.cfg.l2;
+  const history: History = { epoch: [], history: { loss: [] } };
+  if (plan.val) history.history.val_loss = [];
+  const es = plan.earlyStopping;
+  let best = Infinity;
+  let wait = 0;
+  const yielder = makeYielder();
+  const abortIfNeeded = () => {
+    plan.checkAlive();
+    if (plan.signal?.aborted) throw plan.signal.reason;
+  };
+  try {
+    for (let epoch = 0; epoch < plan.epochs; epoch++) {
+      const t0 = plan.verbose ? performance.now() : 0;
+      if (plan.shuffle) k.rng_shuffle(ar.idx, n, net.rng);
+      let lossSum = 0;
+      for (let b = 0; b < batches; b++) {
+        abortIfNeeded();
+        const start = b * B;
+        const m = Math.min(B, n - start);
+        k.gather_rows(s.x, ar.xTrain, ar.idx, start, m, I);
+        k.gather_rows(s.y, ar.yTrain, ar.idx, start, m, D);
+        net.zeroGrads(s);
+        net.forward(s, m, true);
+        const batchNll = net.mixtureLoss(s, m);
+        // Keras reports the regularised loss: data term plus l2 * sum(w^2) as it was for this batch.
+        const batchLoss = batchNll / m + (l2 > 0 ? l2 * net.kernelSumSquares() : 0);
+        net.backward(s, m);
+        net.adamStep(plan.optimizer);
+        lossSum += batchLoss * m;
+        if (plan.onBatchEnd) await plan.onBatchEnd(b, { batch: b, size: m, loss: batchLoss });
+      }
+      const logs: Logs = { loss: lossSum / n };
+      if (plan.val) {
+        const penalty = l2 > 0 ? l2 * net.kernelSumSquares() : 0;
+        logs.val_loss = datasetLoss(net, s, ar.xVal, ar.yVal, plan.val.x.rows) + penalty;
+        history.history.val_loss!.push(logs.val_loss);
+      }
+      history.epoch.push(epoch);
+      history.history.loss.push(logs.loss);
+      if (plan.verbose) {
+        const ms = performance.now() - t0;
+        const v = logs.val_loss === undefined ? "" : ` - val_loss: ${logs.val_loss.toFixed(4)}`;
+        console.log(`Epoch ${epoch + 1}/${plan.epochs} - ${ms.toFixed(0)}ms - loss: ${logs.loss.toFixed(4)}${v}`);
+      }
+      let stop = false;
+      if (es) {
+        // Keras EarlyStopping (mode "min"): an epoch improves when current < best - minDelta.
+        const current = es.monitor === "val_loss" ? logs.val_loss! : logs.loss;
+        // Keras 3 keeps the first epoch's weights as "best" until something beats them.
+        if (history.bestEpoch === undefined) {
+          history.bestEpoch = epoch;
+          if (es.restoreBestWeights) net.saveSnapshot(ar.snapshot);
+        }
+        wait++;
+        if (current + es.minDelta < best) {
+          best = current;
+          history.bestEpoch = epoch;
+          if (es.restoreBestWeights) net.saveSnapshot(ar.snapshot);
+          wait = 0;
+        } else if (wait >= es.patience && epoch > 0) {
+          history.stoppedEpoch = epoch;
+          stop = true;
+        }
+      }
+      if (plan.onEpochEnd) await plan.onEpochEnd(epoch, logs);
+      if (stop || plan.shouldStop()) break;
+      if (epoch + 1 < plan.epochs) {
+        await yielder.next();
+        abortIfNeeded();
+      }
+    }
+    if (es?.restoreBestWeights && history.bestEpoch !== undefined) net.loadSnapshot(ar.snapshot);
+  } finally {
+    yielder.close();
+  }
+  return history;
+}
