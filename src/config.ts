@@ -40,6 +40,13 @@ export interface MDNConfig {
   sigma?: SigmaConfig;
   /** L2 penalty l2 * sum(w^2) on every dense kernel (Keras `kernel_regularizer=l2(l2)`); default 0. */
   l2?: number;
+  /**
+   * How the component means start. "targets" (default): at the first fit, the means' biases are
+   * set to a k-means++ seeding of the training targets (refined by a few Lloyd steps) and the
+   * means' kernel is scaled by 0.1, so each component starts on its own region of the targets.
+   * "zeros": Keras' init only (zero biases), as a Keras MDN would start.
+   */
+  meanInit?: "targets" | "zeros";
   /** Seeds init, shuffling and dropout. Default: drawn at random and reported in `model.config`. */
   seed?: number;
 }
@@ -53,6 +60,7 @@ export interface ResolvedConfig {
   covariance: "isotropic";
   sigma: { activation: "exp" | "softplus"; floor: number };
   l2: number;
+  meanInit: "targets" | "zeros";
   seed: number;
 }
 
@@ -140,7 +148,8 @@ export function resolveConfig(config: unknown): ResolvedConfig {
   for (const key of Object.keys(c)) {
     if (!KNOWN_KEYS.has(key)) throw new MdnError("INVALID_CONFIG", `config.${key}`, `one of the known options (${[...KNOWN_KEYS].join(", ")})`, "an unknown option");
   }
-  return { inputDim, outputDim, components, hidden, covariance, sigma, l2, seed };
+  const meanInit = oneOf(c.meanInit ?? "targets", "config.meanInit", ["targets", "zeros"] as const);
+  return { inputDim, outputDim, components, hidden, covariance, sigma, l2, meanInit, seed };
 }
 
-const KNOWN_KEYS = new Set(["inputDim", "outputDim", "components", "hidden", "covariance", "sigma", "l2", "seed"]);
+const KNOWN_KEYS = new Set(["inputDim", "outputDim", "components", "hidden", "covariance", "sigma", "l2", "meanInit", "seed"]);

@@ -6,6 +6,7 @@ import { Planner, readF32, writeF32 } from "./arena.js";
 import { type MDNConfig, numberIn, oneOf, positiveInt, type ResolvedConfig, resolveConfig } from "./config.js";
 import { checkPair, type Checked, type MatrixLike, sliceRows, toMatrix } from "./data.js";
 import { describe, MdnError } from "./errors.js";
+import { initMeansFromTargets } from "./init.js";
 import { instantiateKernels, type Kernels, type Ptr } from "./kernels.js";
 import { type AdamSettings, Network, type Scratch } from "./network.js";
 import { datasetLoss, type EarlyStoppingOptions, type History, type Logs, planTrainArena, stageData, type TrainArena, trainLoop, type TrainPlan } from "./train.js";
@@ -113,6 +114,8 @@ export class MDN {
     const plan = this.planFit(x, y, options);
     if (plan.signal?.aborted) throw plan.signal.reason;
     this.stopTraining = false;
+    if (this.config.meanInit === "targets" && this.net.fresh) initMeansFromTargets(this.net, plan.y);
+    this.net.fresh = false;
     const arena = planTrainArena(this.net, plan);
     this.training = arena;
     this.infer = null;
@@ -286,6 +289,7 @@ export class MDN {
       }
     });
     weights.forEach((w, i) => writeF32(this.k, ts[i]!.ptr, w.data));
+    this.net.fresh = false;
   }
 
   /** End the model: any later call throws MdnError DISPOSED, and a running fit stops at its next batch. */

@@ -84,6 +84,8 @@ export class Network {
   readonly sigmaAct: number;
   /** Adam steps applied so far. */
   step = 0;
+  /** True while the weights are exactly as initialize() left them (no fit, no setWeights since). */
+  fresh = false;
 
   constructor(
     readonly k: Kernels,
@@ -164,6 +166,7 @@ export class Network {
     k.rng_fill_uniform(w + 4 * (K + K * D), H, K, this.P, glorot(H, K), this.rng); // sigma
     k.rng_fill_uniform(w, H, K, this.P, glorot(H, K), this.rng); // pi
     this.step = 0;
+    this.fresh = true;
   }
 
   private fill(t: Tensor, value: number): void {
