@@ -8,7 +8,6 @@ import { parseArgs } from "node:util";
 import { type NotebookResult, ROWS, runNotebook, TRAIN_ROWS } from "./notebook.js";
 import { lossSpec, testDataSpec, trainingDataSpec } from "./plots.js";
 import { createProgress } from "./progress.js";
-import { renderSvg } from "./render.js";
 
 const USAGE = `Usage: npm run demo -- [options]   (or: node build/demo/seed.js [options])
 
@@ -27,7 +26,7 @@ interface Args {
   json: boolean;
 }
 
-function nonNegativeInt(text: string, flag: string, min: number): number {
+function intFlag(text: string, flag: string, min: number): number {
   const v = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(v) || v < min) throw new Error(`${flag} expects an integer >= ${min}, got "${text}"`);
   return v;
@@ -48,8 +47,8 @@ function readArgs(argv: string[]): Args | null {
   });
   if (values.help) return null;
   return {
-    seed: nonNegativeInt(values.seed, "--seed", 0),
-    epochs: nonNegativeInt(values.epochs, "--epochs", 1),
+    seed: intFlag(values.seed, "--seed", 0),
+    epochs: intFlag(values.epochs, "--epochs", 1),
     out: values.out,
     quiet: values.quiet,
     json: values.json,
@@ -64,6 +63,8 @@ async function writeFigures(r: NotebookResult, out: string): Promise<string[]> {
   const test = r.zPred.map((label, i) => ({ x: x[2 * (TRAIN_ROWS + i)]!, y: x[2 * (TRAIN_ROWS + i) + 1]!, label }));
   const means = r.labels.map((l) => ({ x: l.mean[0], y: l.mean[1], label: l.label }));
   const specs = [trainingDataSpec(train), testDataSpec(test, means), lossSpec(r.history.history.loss, r.history.history.val_loss ?? [])];
+  // Loaded here, not at the top: vega takes most of a second to import, and --help or a bad flag should not wait.
+  const { renderSvg } = await import("./render.js");
   mkdirSync(out, { recursive: true });
   const paths: string[] = [];
   for (let i = 0; i < specs.length; i++) {
