@@ -20,6 +20,7 @@ export * from "./batchnorm";
 export * from "./mixture";
 export * from "./mixture_diag";
 export * from "./mixture_full";
+export * from "./sample";
 export * from "./adam";
 export * from "./memory";
 // simdmath exports only its array kernels: its f32x4 helpers take v128, which JS cannot pass.

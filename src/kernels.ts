@@ -116,6 +116,11 @@ export interface Kernels {
   /** pi (N, K), mu (N, K, D), L (N, K, T) packed with its diagonal activated, from a (N, P); scalar only. */
   mixture_full_params(pi: Ptr, mu: Ptr, L: Ptr, a: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
 
+  // sample.ts: out (N, S, D) draws and comp (N, S) i32 their components, from weights w (N, K)
+  // (non-negative, positive row sums), mu (N, K, D) and packed lower-triangular L (N, K, T);
+  // y = mu_k + L_k eps with eps ~ N(0, I) (polar method); state (4) u32 the generator.
+  mixture_sample(out: Ptr, comp: Ptr, w: Ptr, mu: Ptr, L: Ptr, N: number, S: number, K: number, D: number, state: Ptr): void;
+
   // adam.ts: one flat loop over n parameters with parallel layouts w, g, m, v (n).
   /** Keras step size: lr / (1 + decay * (t - 1)) * sqrt(1 - beta2^t) / (1 - beta1^t), t >= 1. */
   adam_lr_t(lr: number, decay: number, beta1: number, beta2: number, t: number): number;
