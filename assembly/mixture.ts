@@ -42,7 +42,10 @@
 // block has fewer live lanes; dead lanes compute on zeros and are never stored.
 // exp and log are the bit-reproducible polynomials of simdmath.ts.
 
-import { check_contract, gather, HALF_LOG_2PI, logits_max_f32x4, logits_sum_exp_f32x4, scatter, SIGMA_EXP } from "./lanes";
+import {
+  check_contract, gather, HALF_LOG_2PI, logits_max_f32x4, logits_sum_exp_f32x4, normalize_joint_f32, normalize_joint_f32x4,
+  scatter, SIGMA_EXP, sum_lanes_f64,
+} from "./lanes";
 import { exp_f32, exp_f32x4, log_f32, log_f32x4, sigmoid_f32, sigmoid_f32x4, softplus_f32, softplus_f32x4 } from "./simdmath";
 
 // ---------------------------------------------------------------------------------------------
@@ -115,24 +118,10 @@ export function mixture_forward(nll: usize, gamma: usize, a: usize, y: usize, N:
       M = f32x4.max(M, l);
     }
 
-    let S = f32x4.splat(0);
-    for (let k = 0; k < K; k++) {
-      const o = <usize>k << 2;
-      const e = exp_f32x4(f32x4.sub(gather(gamma_n + o, gs, m), M));
-      scatter(gamma_n + o, gs, e, m);
-      S = f32x4.add(S, e);
-    }
-    for (let k = 0; k < K; k++) {
-      const o = <usize>k << 2;
-      scatter(gamma_n + o, gs, f32x4.div(gather(gamma_n + o, gs, m), S), m);
-    }
-    const nllV = f32x4.neg(f32x4.add(M, log_f32x4(S)));
+    // gamma = softmax of the log joint, nll = -logsumexp; summed in row order like the scalar twin.
+    const nllV = normalize_joint_f32x4(gamma_n, K, m, M);
     scatter(nll + (<usize>n << 2), 4, nllV, m);
-    // Sum in row order, as the scalar twin does.
-    total += <f64>f32x4.extract_lane(nllV, 0);
-    if (m > 1) total += <f64>f32x4.extract_lane(nllV, 1);
-    if (m > 2) total += <f64>f32x4.extract_lane(nllV, 2);
-    if (m > 3) total += <f64>f32x4.extract_lane(nllV, 3);
+    total = sum_lanes_f64(total, nllV, m);
   }
   return total;
 }
@@ -189,14 +178,7 @@ export function mixture_forward_scalar(nll: usize, gamma: usize, a: usize, y: us
     }
 
     // logsumexp over components with the max subtracted; gamma = softmax of the log joint.
-    let S: f32 = 0;
-    for (let k = 0; k < K; k++) {
-      const e = exp_f32(load<f32>(gamma_n + (<usize>k << 2)) - M);
-      store<f32>(gamma_n + (<usize>k << 2), e);
-      S += e;
-    }
-    for (let k = 0; k < K; k++) store<f32>(gamma_n + (<usize>k << 2), load<f32>(gamma_n + (<usize>k << 2)) / S);
-    const nll_n = -(M + log_f32(S));
+    const nll_n = normalize_joint_f32(gamma_n, K, M);
     store<f32>(nll + (<usize>n << 2), nll_n);
     total += <f64>nll_n;
   }

@@ -3,12 +3,11 @@
 //   U(-0.1, 0.1); learning t given x is multi-valued (three branches for x in about (0.35, 0.65)).
 // - Correlated 2-D targets: full covariance must beat diagonal on held-out NLL.
 
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { MDN } from "../src/index.js";
+import { wasmModule } from "./models.js";
 import { normal, testRng } from "./util.js";
 
-const module = await WebAssembly.compile(readFileSync(new URL("../build/mdn.wasm", import.meta.url)));
 
 /** Every t in [0, 1] with t + 0.3 sin(2 pi t) = x (bisection on a fine bracket grid). */
 function branches(x: number): number[] {
@@ -44,7 +43,7 @@ describe("Bishop's inverse problem", () => {
   it("modes(0.5) finds the three branches and the mode curve tracks every branch; held-out calibration", async () => {
     const N = 2000;
     const train = bishopData(1, N);
-    const model = await MDN.create({ inputDim: 1, outputDim: 1, components: 5, hidden: [{ units: 32, activation: "tanh" }, { units: 32, activation: "tanh" }], seed: 2 }, { module });
+    const model = await MDN.create({ inputDim: 1, outputDim: 1, components: 5, hidden: [{ units: 32, activation: "tanh" }, { units: 32, activation: "tanh" }], seed: 2 }, { module: wasmModule });
     await model.fit({ data: train.x, shape: [N, 1] }, { data: train.t, shape: [N, 1] }, { epochs: 100, batchSize: 64, optimizer: { learningRate: 5e-3 } });
 
     // A mode counts when its density is at least 20% of the row's highest mode: a component's
@@ -108,7 +107,7 @@ describe("full vs diagonal covariance", () => {
     const test = make(6, 2000);
     const nll: Record<string, number> = {};
     for (const covariance of ["diagonal", "full"] as const) {
-      const model = await MDN.create({ inputDim: 1, outputDim: 2, components: 2, hidden: [16], covariance, seed: 7 }, { module });
+      const model = await MDN.create({ inputDim: 1, outputDim: 2, components: 2, hidden: [16], covariance, seed: 7 }, { module: wasmModule });
       await model.fit(train.x, train.y, { epochs: 40, batchSize: 64, optimizer: { learningRate: 5e-3 } });
       nll[covariance] = model.evaluate(test.x, test.y);
     }

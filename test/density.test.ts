@@ -7,26 +7,16 @@ import { resolveConfig } from "../src/config.js";
 import { calibrationOf, type Mixture, mixtureCovariance, mixtureMean, rowModes, logDensity } from "../src/density.js";
 import { MdnError } from "../src/errors.js";
 import { MDN } from "../src/index.js";
+import { linearModel, wasmModule } from "./models.js";
 import { SIGMA_EXP } from "../src/kernels.js";
 import { denseForward } from "./reference/dense.js";
 import { mixtureForward } from "./reference/mixture.js";
 import { diagForward } from "./reference/mixture_diag.js";
 import { fullForward, triIndex } from "./reference/mixture_full.js";
-import { expectClose, hashWeights, normal, testRng, uniform } from "./util.js";
+import { expectClose, hashWeights, normal, testRng } from "./util.js";
 
 const TYPES = ["isotropic", "diagonal", "full"] as const;
-const module = await (async () => {
-  const { readFileSync } = await import("node:fs");
-  return WebAssembly.compile(readFileSync(new URL("../build/mdn.wasm", import.meta.url)));
-})();
 
-/** A model with no hidden layer and random head weights, so the head output is x W + b exactly. */
-async function linearModel(covariance: (typeof TYPES)[number], I: number, D: number, K: number, seed: number): Promise<MDN> {
-  const model = await MDN.create({ inputDim: I, outputDim: D, components: K, hidden: [], covariance, seed }, { module });
-  const rng = testRng(seed);
-  model.setWeights(model.getWeights().map((w) => ({ ...w, data: uniform(rng, w.data.length, -0.5, 0.5) })));
-  return model;
-}
 
 describe.each(TYPES)("%s covariance", (covariance) => {
   const I = 2, D = 2, K = 3, N = 9;

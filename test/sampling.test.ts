@@ -2,28 +2,20 @@
 // mean/covariance, a chi-square test of component counts against the tempered weights, rows that
 // never mix, the T -> 0 limits, and bit-reproducibility.
 
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { MDN } from "../src/index.js";
+import { linearModel, wasmModule } from "./models.js";
 import { temperedWeights } from "../src/sampling.js";
-import { testRng, uniform } from "./util.js";
 
-const module = await WebAssembly.compile(readFileSync(new URL("../build/mdn.wasm", import.meta.url)));
 const TYPES = ["isotropic", "diagonal", "full"] as const;
 
-async function linearModel(covariance: (typeof TYPES)[number], I: number, D: number, K: number, seed: number): Promise<MDN> {
-  const model = await MDN.create({ inputDim: I, outputDim: D, components: K, hidden: [], covariance, seed }, { module });
-  const rng = testRng(seed);
-  model.setWeights(model.getWeights().map((w) => ({ ...w, data: uniform(rng, w.data.length, -0.8, 0.8) })));
-  return model;
-}
 
 describe.each(TYPES)("%s covariance", (covariance) => {
   const K = 3, D = 2, S = 20000;
   const x = [[0.4, -0.7], [-1.2, 0.5]];
 
   it("sample mean and covariance within 4 standard errors of mean() and covariance()", async () => {
-    const model = await linearModel(covariance, 2, D, K, 11);
+    const model = await linearModel(covariance, 2, D, K, 11, 0.8);
     const { samples, shape } = model.sample(x, { n: S, seed: 1 });
     expect(shape).toEqual([2, S, D]);
     const mean = model.mean(x);
@@ -53,7 +45,7 @@ describe.each(TYPES)("%s covariance", (covariance) => {
   });
 
   it.each([1, 0.5, 2.5])("component counts pass a chi-square test against softmax(log pi / T) at p > 1e-3 (T = %f)", async (T) => {
-    const model = await linearModel(covariance, 2, D, K, 12);
+    const model = await linearModel(covariance, 2, D, K, 12, 0.8);
     const { components } = model.sample(x, { n: S, temperature: T, seed: 2 });
     const pi = model.predict(x).pi;
     for (let r = 0; r < 2; r++) {
@@ -74,7 +66,7 @@ describe.each(TYPES)("%s covariance", (covariance) => {
 
   it("rows never mix: each draw sits on its own row's means", async () => {
     // mu = 100 x (every component), sigma tiny: a draw from another row would be ~100 away.
-    const model = await MDN.create({ inputDim: 1, outputDim: D, components: K, hidden: [], covariance, sigma: { floor: 1e-3 }, seed: 3 }, { module });
+    const model = await MDN.create({ inputDim: 1, outputDim: D, components: K, hidden: [], covariance, sigma: { floor: 1e-3 }, seed: 3 }, { module: wasmModule });
     const [W, b] = model.getWeights();
     const w = new Float32Array(W!.data.length);
     for (let j = 0; j < K * D; j++) w[K + j] = 100;
@@ -95,7 +87,7 @@ describe.each(TYPES)("%s covariance", (covariance) => {
 
 describe("sampling semantics", () => {
   it("T = 0 and sigmaTemperature = 0 give the most likely component's mean exactly; T = 0 alone only that component", async () => {
-    const model = await linearModel("full", 2, 2, 4, 13);
+    const model = await linearModel("full", 2, 2, 4, 13, 0.8);
     const x = [[0.1, 0.2], [-0.9, 1.1], [1.5, -0.3]];
     const p = model.predict(x);
     const a = model.sample(x, { n: 5, temperature: 0, sigmaTemperature: 0, seed: 1 });
@@ -113,8 +105,8 @@ describe("sampling semantics", () => {
 
   it("is bit-reproducible: a seed repeats, another seed differs, the stream continues and replays from config.seed", async () => {
     const x = [[0.3, 0.3], [1, -1]];
-    const m1 = await linearModel("diagonal", 2, 2, 3, 14);
-    const m2 = await linearModel("diagonal", 2, 2, 3, 14);
+    const m1 = await linearModel("diagonal", 2, 2, 3, 14, 0.8);
+    const m2 = await linearModel("diagonal", 2, 2, 3, 14, 0.8);
     const s1 = m1.sample(x, { n: 100, seed: 7 }).samples;
     expect(m1.sample(x, { n: 100, seed: 7 }).samples).toEqual(s1);
     expect(m1.sample(x, { n: 100, seed: 8 }).samples).not.toEqual(s1);
@@ -126,7 +118,7 @@ describe("sampling semantics", () => {
     // Sampling does not touch the training generator: fits after sampling match fits without.
     const data = { data: new Float32Array(40).map((_, i) => Math.sin(i)), shape: [20, 2] };
     const h1 = await m1.fit(data, data, { epochs: 2, batchSize: 5 });
-    const m3 = await linearModel("diagonal", 2, 2, 3, 14);
+    const m3 = await linearModel("diagonal", 2, 2, 3, 14, 0.8);
     const h3 = await m3.fit(data, data, { epochs: 2, batchSize: 5 });
     expect(h1.history.loss).toEqual(h3.history.loss);
   });
