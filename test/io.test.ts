@@ -167,6 +167,11 @@ describe("model files", () => {
         const t = p.header.tensors.find((e: { name: string }) => e.name === "optimizer/v");
         new DataView(p.data.buffer).setFloat32(t.offset + 4, -1, true);
       })],
+      ["row order not a permutation", "BAD_TRAINING_STATE", edit(ckpt, (p) => {
+        const t = p.header.tensors.find((e: { name: string }) => e.name === "train/order");
+        const v = new DataView(p.data.buffer);
+        v.setFloat32(t.offset + 4, v.getFloat32(t.offset, true), true);
+      })],
       ["best epoch after the checkpoint's epoch", "BAD_TRAINING_STATE", edit(ckpt, (p) => { p.header.checkpoint.earlyStopping.bestEpoch = 9; })],
       ["model file given to loadCheckpoint", "NOT_A_CHECKPOINT", file, true],
     ];
