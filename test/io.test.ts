@@ -92,6 +92,22 @@ describe("model files", () => {
     expect((await MDN.load(a.slice().buffer)).save()).toEqual(a);
   });
 
+  it("every covariance type round-trips bit for bit (the tensor table follows the head width)", async () => {
+    const { x, y } = regression(48, 3);
+    for (const covariance of ["isotropic", "diagonal", "full"] as const) {
+      const m = await MDN.create({ inputDim: 2, outputDim: 2, components: 2, seed: 1, hidden: [4], covariance });
+      await m.fit(x, y, { epochs: 1 });
+      const file = m.save();
+      const again = await MDN.load(file);
+      expectIdentical(again.predict(x).sigma, m.predict(x).sigma, covariance);
+      expectIdentical(again.logProb(x, y), m.logProb(x, y), covariance);
+      expect(again.save()).toEqual(file);
+      // A file whose config names another covariance no longer matches its own tensors.
+      const other = covariance === "full" ? "diagonal" : "full";
+      expect(await codeOf(edit(file, (p) => { p.header.config.covariance = other; }))).toBe("SHAPE_MISMATCH");
+    }
+  });
+
   it("the header states config, normalisation, training facts and the tensor table", async () => {
     const m = await trainedModel();
     const h = inspectModel(m.save());

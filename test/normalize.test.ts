@@ -76,4 +76,34 @@ describe("normalize", () => {
     await expect(m.fit(x, y, { epochs: 1, normalize: true })).rejects.toMatchObject({ code: "INVALID_CONFIG", argument: "options.normalize" });
     expect(m.save()).toEqual(before);
   });
+
+  it("diagonal and full covariance: logProb of the original targets matches the density of predict's mixture", async () => {
+    const { x, y } = regression(96, 8);
+    for (const covariance of ["diagonal", "full"] as const) {
+      const m = await MDN.create({ inputDim: 2, outputDim: 2, components: 2, seed: 5, hidden: [8], covariance, normalize: true });
+      await m.fit(x, y, { epochs: 3, batchSize: 32 });
+      const p = m.predict(x);
+      const lp = m.logProb(x, y);
+      for (let n = 0; n < 96; n++) {
+        const terms: number[] = [];
+        for (let k = 0; k < 2; k++) {
+          // Cholesky factor L (2 x 2) of component k: diagonal sigmas, or predict's L.
+          const nk = n * 2 + k;
+          const [l00, l10, l11] = covariance === "diagonal" ? [p.sigma[nk * 2]!, 0, p.sigma[nk * 2 + 1]!] : [p.sigma[nk * 4]!, p.sigma[nk * 4 + 2]!, p.sigma[nk * 4 + 3]!];
+          const r0 = y.data[n * 2]! - p.mu[nk * 2]!;
+          const r1 = y.data[n * 2 + 1]! - p.mu[nk * 2 + 1]!;
+          const z0 = r0 / l00;
+          const z1 = (r1 - l10 * z0) / l11;
+          terms.push(Math.log(p.pi[nk]!) - Math.log(2 * Math.PI) - Math.log(l00 * l11) - (z0 * z0 + z1 * z1) / 2);
+        }
+        const mx = Math.max(...terms);
+        const want = mx + Math.log(terms.reduce((a, t) => a + Math.exp(t - mx), 0));
+        expect(Math.abs(lp[n]! - want), `${covariance} row ${n}`).toBeLessThan(1e-3 * Math.max(1, Math.abs(want)));
+      }
+      expect(m.evaluate(x, y)).toBeCloseTo(-lp.reduce((a, v) => a + v, 0) / 96, 3);
+      // The file keeps the statistics: same mixture after a round trip.
+      const again = await MDN.load(m.save());
+      expect(again.predict(x).sigma).toEqual(p.sigma);
+    }
+  });
 });
