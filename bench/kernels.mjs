@@ -1,4 +1,4 @@
-// Kernel benchmarks, in the orchestrator's process: the SIMD-peak probe (bench/peak.ts), dense
+// Kernel benchmarks, in the orchestrator's process: the SIMD-peak probe (bench/assembly/peak.ts), dense
 // forward and backward, the mixture NLL with gradients, Adam. Each tinybench sample is a loop of
 // calls long enough (~0.5 ms) for the timer; figures are per call.
 import { readFileSync } from "node:fs";

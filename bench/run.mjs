@@ -13,7 +13,7 @@ const here = new URL(".", import.meta.url).pathname;
 const started = new Date();
 const log = (s) => process.stderr.write(s + "\n");
 
-execFileSync("npx", ["asc", "bench/peak.ts", "--enable", "simd", "-O3", "--runtime", "stub", "--noAssert", "--initialMemory", "2", "-o", "bench/build/peak.wasm"], { cwd: here + "..", stdio: "inherit" });
+execFileSync("npx", ["asc", "bench/assembly/peak.ts", "--enable", "simd", "-O3", "--runtime", "stub", "--noAssert", "--initialMemory", "2", "-o", "bench/build/peak.wasm"], { cwd: here + "..", stdio: "inherit" });
 
 const mach = machine();
 log(`machine: ${mach.cpu}, ${mach.cores} cores, load ${mach.loadavg.join(" ")}`);
@@ -88,7 +88,7 @@ md.push(`- ${mach.os}; Node ${mach.node} (V8 ${mach.v8}); every measurement runs
 md.push(`- Load average at start ${mach.loadavg.join(" / ")}, at end ${results.loadavgAtEnd.join(" / ")} (1/5/15 min): other processes shared the 2 cores, so absolute figures are noisy; ratios come from alternating rounds`);
 md.push(`- Packages: ${Object.entries(results.versions).map(([k, v]) => `${k} ${v}`).join(", ")}`, "");
 md.push("## SIMD peak", "");
-md.push(`bench/peak.ts (AssemblyScript, \`asc --enable simd -O3\`): the GEMM inner step (f32x4 mul + add, operands loaded from L1) with 8 (4 x 8 tile) or 12 (6 x 8) independent accumulators. WebAssembly SIMD has no fused multiply-add, so a mul+add pair is 8 flops.`, "");
+md.push(`bench/assembly/peak.ts (AssemblyScript, \`asc --enable simd -O3\`): the GEMM inner step (f32x4 mul + add, operands loaded from L1) with 8 (4 x 8 tile) or 12 (6 x 8) independent accumulators. WebAssembly SIMD has no fused multiply-add, so a mul+add pair is 8 flops.`, "");
 md.push(`| probe | before kernels, GFLOP/s | after kernels, GFLOP/s |`, "| --- | --- | --- |");
 md.push(`| 4 x 8 tile | ${mmm(peakBefore.tile4x8)} | ${mmm(peakAfter.tile4x8)} |`);
 md.push(`| 6 x 8 tile | ${mmm(peakBefore.tile6x8)} | ${mmm(peakAfter.tile6x8)} |`, "");

@@ -186,15 +186,19 @@ export class MDN {
     const mu = new Float32Array(N * K * D);
     const sigma = new Float32Array(N * K);
     const b = this.inferBuffers(cap);
+    const I = this.inputDim;
     for (let start = 0; start < N; start += cap) {
       const n = Math.min(cap, N - start);
-      writeF32(this.k, b.scratch.x, xs.data, start * this.inputDim, n * this.inputDim);
+      // One view of the whole memory, made here (after inferBuffers may have grown it) and used for
+      // input and outputs: plain index copies, no per-call view or subarray objects, which are most
+      // of a single-row predict's cost (bench/: seed model, one row).
+      const mem = new Float32Array(this.k.memory.buffer);
+      copyF32(mem, b.scratch.x >> 2, xs.data, start * I, n * I);
       this.net.forward(b.scratch, n, false);
       this.k.mixture_params(b.pi, b.mu, b.sigma, b.scratch.a, n, K, D, sig.floor, this.net.sigmaAct);
-      const mem = this.k.memory.buffer;
-      pi.set(new Float32Array(mem, b.pi, n * K), start * K);
-      mu.set(new Float32Array(mem, b.mu, n * K * D), start * K * D);
-      sigma.set(new Float32Array(mem, b.sigma, n * K), start * K);
+      copyF32(pi, start * K, mem, b.pi >> 2, n * K);
+      copyF32(mu, start * K * D, mem, b.mu >> 2, n * K * D);
+      copyF32(sigma, start * K, mem, b.sigma >> 2, n * K);
     }
     return { pi, mu, sigma, shapes: { pi: [N, K], mu: [N, K, D], sigma: [N, K] } };
   }
@@ -321,6 +325,15 @@ export class MDN {
     if (p.top > have) this.k.memory.grow(Math.ceil((p.top - have) / 65536));
     this.infer = b;
     return b;
+  }
+}
+
+/** dst[at, at + count) = src[from, from + count): a loop for a few values, a block copy for many. */
+function copyF32(dst: Float32Array, at: number, src: Float32Array | Float64Array, from: number, count: number): void {
+  if (count < 64) {
+    for (let i = 0; i < count; i++) dst[at + i] = src[from + i]!;
+  } else {
+    dst.set(src.subarray(from, from + count), at);
   }
 }
 
