@@ -50,7 +50,8 @@ async function perCall(fn, iterations) {
   return r;
 }
 
-const rate = (r, work) => ({ median: work / r.median / 1e3, min: work / r.max / 1e3, max: work / r.min / 1e3 });
+/** Work per second from per-call times in ms; `work` is one call's work in the unit reported. */
+const rate = (r, work) => ({ median: (1e3 * work) / r.median, min: (1e3 * work) / r.max, max: (1e3 * work) / r.min });
 
 /** GFLOP/s of the peak probe: the faster of its 4 x 8 and 6 x 8 tiles. */
 export async function peak(quick) {
@@ -58,8 +59,8 @@ export async function peak(quick) {
   const alloc = arena(k, 1024);
   const a = alloc(256 * 8), b = alloc(256 * 8);
   const it = quick ? 40 : 150;
-  const r48 = rate(await perCall(() => k.peak_4x8(a, b, 8), it), (8 * 256 * 64) / 1e6); // GFLOP/s
-  const r68 = rate(await perCall(() => k.peak_6x8(a, b, 8), it), (8 * 256 * 96) / 1e6);
+  const r48 = rate(await perCall(() => k.peak_4x8(a, b, 8), it), (8 * 256 * 64) / 1e9); // GFLOP/s
+  const r68 = rate(await perCall(() => k.peak_6x8(a, b, 8), it), (8 * 256 * 96) / 1e9);
   return { gflops: r48.median >= r68.median ? r48 : r68, tile4x8: r48, tile6x8: r68 };
 }
 
@@ -71,7 +72,7 @@ export async function kernels(quick) {
     for (const W of WIDTHS) {
       const alloc = arena(k, k.heap_base());
       const [out, inp, w, b, dout, dinp, dw, db] = [N * W, N * W, W * W, W, N * W, N * W, W * W, W].map(alloc);
-      const gf = (2 * N * W * W) / 1e6; // MFLOP per product -> GFLOP/s from ms
+      const gf = (2 * N * W * W) / 1e9; // GFLOP per product
       const fwd = rate(await perCall(() => k.dense_forward(out, inp, w, b, N, W, W), it), gf);
       // Backward: dinp and dw, two products; db is O(N * W).
       const bwd = rate(await perCall(() => k.dense_backward(dinp, dw, db, dout, inp, w, N, W, W), it), 2 * gf);
@@ -89,7 +90,7 @@ export async function kernels(quick) {
       k.mixture_forward(nll, gamma, a, y, N, K, D, 1e-4, 0);
       k.mixture_backward(da, gamma, a, y, N, K, D, 1e-4, 0, 1 / N);
     }, it);
-    mixture.push({ K, D, N, rowsPerS: rate(r, N / 1e3) });
+    mixture.push({ K, D, N, rowsPerS: rate(r, N) });
   }
   // Adam over W2's parameter count (about 76k) and a 1M-parameter region, params/s.
   const adam = [];
@@ -97,7 +98,7 @@ export async function kernels(quick) {
     const alloc = arena(k, k.heap_base());
     const [w, g, m, v] = [n, n, n, n].map(alloc);
     const r = await perCall(() => k.adam_update(w, g, m, v, n, 1e-3, 0.9, 0.999, 1e-7, 0), it);
-    adam.push({ n, paramsPerS: rate(r, n / 1e3) });
+    adam.push({ n, paramsPerS: rate(r, n) });
   }
   return { dense, mixture, adam };
 }
