@@ -9,7 +9,7 @@
 // D target dimensions, P = head width.
 
 import { instantiate } from "@assemblyscript/loader";
-import { defaultModule } from "./wasm.js";
+import { loadModule } from "./wasm.js";
 
 export type Ptr = number;
 
@@ -120,7 +120,7 @@ export interface Kernels {
 
 /** Instantiate the kernels: each model owns one instance and its memory. */
 export async function instantiateKernels(module?: WebAssembly.Module): Promise<Kernels> {
-  const mod = module ?? (await defaultModule());
+  const mod = module ?? (await loadModule());
   const { exports } = await instantiate<Record<string, unknown>>(mod, {});
   return exports as unknown as Kernels;
 }

@@ -8,6 +8,7 @@ import { checkPair, type Checked, type MatrixLike, sliceRows, toMatrix } from ".
 import { describe, MdnError } from "./errors.js";
 import { instantiateKernels, type Kernels, type Ptr } from "./kernels.js";
 import { type AdamSettings, Network, type Scratch } from "./network.js";
+import { loadModule, type WasmSource } from "./wasm.js";
 import { datasetLoss, type EarlyStoppingOptions, type History, type Logs, planTrainArena, stageData, type TrainArena, trainLoop, type TrainPlan } from "./train.js";
 
 export interface OptimizerOptions {
@@ -66,8 +67,12 @@ export interface Weight {
 }
 
 export interface CreateOptions {
-  /** A compiled module to instantiate instead of the default one (e.g. passed to a worker). */
-  module?: WebAssembly.Module;
+  /**
+   * Kernels to use instead of the embedded ones: a compiled WebAssembly.Module (e.g. from
+   * loadModule, or posted to a worker), the bytes of "mdn-wasm/mdn.wasm", a Response or its
+   * promise, or the URL where it is hosted.
+   */
+  module?: WasmSource;
 }
 
 /** Predict and evaluate work through rows in chunks of this many unless told otherwise. */
@@ -90,7 +95,7 @@ export class MDN {
   /** Validate the config, instantiate the kernels and initialise the weights from the seed. */
   static async create(config: MDNConfig, options: CreateOptions = {}): Promise<MDN> {
     const cfg = resolveConfig(config);
-    const k = await instantiateKernels(options.module);
+    const k = await instantiateKernels(await loadModule(options.module, "options.module"));
     const net = new Network(k, cfg);
     net.initialize();
     return new MDN(k, net, cfg);
