@@ -1,5 +1,6 @@
 import { playwright } from "@vitest/browser-playwright";
 import { defineConfig } from "vitest/config";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "./test/chromium.js";
 
 // The same test files run in Node and in headless Chromium (Debian's /usr/bin/chromium; playwright
 // never downloads a browser here). Files that need Node (fs, child processes, bundlers) stay in
@@ -13,11 +14,6 @@ const SHARED = [
   "test/wasm-source.test.ts",
   "test/dense.test.ts",
   "test/mixture.test.ts",
-];
-
-export const CHROMIUM_ARGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-  "--disable-sync", "--no-first-run", "--disable-quic",
 ];
 
 export default defineConfig({
@@ -40,7 +36,7 @@ export default defineConfig({
             enabled: true,
             headless: true,
             screenshotFailures: false,
-            provider: playwright({ launchOptions: { executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS } }),
+            provider: playwright({ launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS } }),
             instances: [{ browser: "chromium" }],
           },
         },
