@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as mdn from "../src/index.js";
-import { trainAndPredict } from "./fixtures/app/src/train.js";
+import { type AppResult, trainAndPredict } from "./fixtures/app/src/train.js";
 import { launchChromium, serveDir } from "./chromium.js";
 import { hashWeights } from "./util.js";
 
@@ -46,12 +46,6 @@ const BUNDLERS: Record<string, (app: string) => string> = {
     return `${app}out`;
   },
 };
-
-interface AppResult {
-  loss: number[];
-  pi: number[];
-  weights: number[][];
-}
 
 function weightsHash(r: AppResult): string {
   return hashWeights(r.weights.map((w) => ({ data: Float32Array.from(w) })));
