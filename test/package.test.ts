@@ -9,10 +9,10 @@ import { describe, expect, it } from "vitest";
 const root = new URL("../", import.meta.url);
 const pkg = JSON.parse(readFileSync(new URL("package.json", root), "utf8"));
 
-/** The default entry bundled for browsers and minified, as a size-conscious app would ship it. */
-async function browserBundle() {
+/** An entry bundled for browsers and minified, as a size-conscious app would ship it. */
+async function browserBundle(entry = "dist/index.js") {
   const result = await build({
-    entryPoints: [new URL("dist/index.js", root).pathname],
+    entryPoints: [new URL(entry, root).pathname],
     bundle: true, minify: true, format: "esm", platform: "browser", write: false, metafile: true,
     // Fails the build on top-level await.
     supported: { "top-level-await": false },
@@ -42,16 +42,18 @@ describe("package", () => {
     expect([...files].some((f) => f.startsWith("src/") || f.startsWith("test/"))).toBe(false);
   });
 
-  it("the browser bundle of the default entry reaches nothing from node: and has no top-level await", async () => {
-    const { code, meta } = await browserBundle();
-    const inputs = Object.keys(meta.inputs);
-    expect(inputs).toContain("dist/wasm-inline.js");
-    expect(inputs.filter((p) => p.startsWith("node:"))).toEqual([]);
-    const imports = Object.values(meta.outputs).flatMap((o) => o.imports.map((i) => i.path));
-    expect(imports).toEqual([]);
-    expect(code).not.toMatch(/\bnode:/);
-    expect(code).not.toMatch(/\brequire\(/);
-  });
+  for (const entry of ["dist/index.js", "dist/worker.js"]) {
+    it(`the browser bundle of ${entry} reaches nothing from node: and has no top-level await`, async () => {
+      const { code, meta } = await browserBundle(entry);
+      const inputs = Object.keys(meta.inputs);
+      expect(inputs).toContain("dist/wasm-inline.js");
+      expect(inputs.filter((p) => p.startsWith("node:"))).toEqual([]);
+      const imports = Object.values(meta.outputs).flatMap((o) => o.imports.map((i) => i.path));
+      expect(imports).toEqual([]);
+      expect(code).not.toMatch(/\bnode:/);
+      expect(code).not.toMatch(/\brequire\(/);
+    });
+  }
 
   it("the default entry, JS and embedded wasm together, is at most 40 KB minified and gzipped", async () => {
     const { code } = await browserBundle();
