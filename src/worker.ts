@@ -29,6 +29,8 @@ export interface TrainRequest {
   fit?: WorkerFitOptions;
   /** Rows to predict after every epoch; their mixture comes with each progress report (live plots). */
   watch?: MatrixLike;
+  /** Stretch each epoch to at least this many milliseconds, so a live plot can be watched; default 0. */
+  minEpochMs?: number;
   /** Kernels for the worker's model, e.g. a WebAssembly.Module compiled once on the main thread. */
   module?: WebAssembly.Module | ArrayBuffer | Uint8Array | string;
 }
@@ -117,13 +119,17 @@ async function train(id: number, request: TrainRequest, signal: AbortSignal, pos
   try {
     model = await MDN.create(request.config, request.module === undefined ? {} : { module: request.module as WasmSource });
     const m = model;
+    let epochStart = performance.now();
     const history = await m.fit(request.x, request.y, {
       ...request.fit,
       signal,
-      onEpochEnd: (epoch, logs) => {
+      onEpochEnd: async (epoch, logs) => {
         const report: EpochReport = { epoch, logs };
         if (request.watch !== undefined) report.watch = m.predict(request.watch);
         post({ type: "epoch", id, report });
+        const wait = (request.minEpochMs ?? 0) - (performance.now() - epochStart);
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        epochStart = performance.now();
       },
     });
     post({ type: "done", id, result: { history, weights: m.getWeights(), config: m.config } });
