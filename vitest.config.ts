@@ -14,6 +14,9 @@ const SHARED = [
   "test/wasm-source.test.ts",
   "test/dense.test.ts",
   "test/mixture.test.ts",
+  "test/mixture_diag.test.ts",
+  "test/mixture_full.test.ts",
+  "test/init.test.ts",
 ];
 
 export default defineConfig({

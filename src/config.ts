@@ -1,6 +1,7 @@
 // Model configuration: the types users write, their defaults, and validation with typed errors.
 
 import { describe, MdnError } from "./errors.js";
+import { COVARIANCES, type Covariance } from "./head.js";
 
 export type Activation = "relu" | "tanh" | "linear";
 export const ACTIVATIONS: readonly Activation[] = ["relu", "tanh", "linear"];
@@ -36,10 +37,21 @@ export interface MDNConfig {
   components: number;
   /** Hidden layers; a number is shorthand for `{ units, activation: "relu" }`. Default [32, 32]. */
   hidden?: Array<HiddenLayerConfig | number>;
-  covariance?: "isotropic";
+  /**
+   * Shape of each component's covariance: "isotropic" (default; sigma^2 I), "diagonal" (one sigma
+   * per dimension) or "full" (Sigma = L L^T with a learned lower-triangular Cholesky factor L).
+   */
+  covariance?: Covariance;
   sigma?: SigmaConfig;
   /** L2 penalty l2 * sum(w^2) on every dense kernel (Keras `kernel_regularizer=l2(l2)`); default 0. */
   l2?: number;
+  /**
+   * How the component means start. "targets" (default): at the first fit, the means' biases are
+   * set to a k-means++ seeding of the training targets (refined by a few Lloyd steps) and the
+   * means' kernel is scaled by 0.1, so each component starts on its own region of the targets.
+   * "zeros": Keras' init only (zero biases), as a Keras MDN would start.
+   */
+  meanInit?: "targets" | "zeros";
   /** Seeds init, shuffling and dropout. Default: drawn at random and reported in `model.config`. */
   seed?: number;
 }
@@ -50,9 +62,10 @@ export interface ResolvedConfig {
   outputDim: number;
   components: number;
   hidden: Array<{ units: number; activation: Activation; dropout: number; batchNorm: { momentum: number; epsilon: number } | null }>;
-  covariance: "isotropic";
+  covariance: Covariance;
   sigma: { activation: "exp" | "softplus"; floor: number };
   l2: number;
+  meanInit: "targets" | "zeros";
   seed: number;
 }
 
@@ -121,7 +134,7 @@ export function resolveConfig(config: unknown): ResolvedConfig {
     }
     return { units, activation, dropout, batchNorm };
   });
-  const covariance = oneOf(c.covariance ?? "isotropic", "config.covariance", ["isotropic"] as const);
+  const covariance = oneOf(c.covariance ?? "isotropic", "config.covariance", COVARIANCES);
   const s = c.sigma === undefined ? {} : plainObject(c.sigma, "config.sigma");
   const sigma = {
     activation: oneOf(s.activation ?? "exp", "config.sigma.activation", ["exp", "softplus"] as const),
@@ -140,7 +153,8 @@ export function resolveConfig(config: unknown): ResolvedConfig {
   for (const key of Object.keys(c)) {
     if (!KNOWN_KEYS.has(key)) throw new MdnError("INVALID_CONFIG", `config.${key}`, `one of the known options (${[...KNOWN_KEYS].join(", ")})`, "an unknown option");
   }
-  return { inputDim, outputDim, components, hidden, covariance, sigma, l2, seed };
+  const meanInit = oneOf(c.meanInit ?? "targets", "config.meanInit", ["targets", "zeros"] as const);
+  return { inputDim, outputDim, components, hidden, covariance, sigma, l2, meanInit, seed };
 }
 
-const KNOWN_KEYS = new Set(["inputDim", "outputDim", "components", "hidden", "covariance", "sigma", "l2", "seed"]);
+const KNOWN_KEYS = new Set(["inputDim", "outputDim", "components", "hidden", "covariance", "sigma", "l2", "meanInit", "seed"]);

@@ -6,8 +6,12 @@ import { Planner, readF32, writeF32 } from "./arena.js";
 import { type MDNConfig, numberIn, oneOf, positiveInt, type ResolvedConfig, resolveConfig } from "./config.js";
 import { checkPair, type Checked, type MatrixLike, sliceRows, toMatrix } from "./data.js";
 import { describe, MdnError } from "./errors.js";
+import { initMeansFromTargets } from "./init.js";
 import { instantiateKernels, type Kernels, type Ptr } from "./kernels.js";
 import { type AdamSettings, Network, type Scratch } from "./network.js";
+import { type Calibration, calibrationOf, type Engine, headParams, jointOf, type ModeOptions, mixtureCovariance, mixtureMean, rowModes, type RowModes, toMixture } from "./density.js";
+import { type Prediction, toPrediction } from "./prediction.js";
+import { resolveSampleOptions, type SampleOptions, sampleMixture, type Samples } from "./sampling.js";
 import { loadModule, type WasmSource } from "./wasm.js";
 import { datasetLoss, type EarlyStoppingOptions, type History, type Logs, planTrainArena, stageData, type TrainArena, trainLoop, type TrainPlan } from "./train.js";
 
@@ -48,16 +52,7 @@ export interface FitOptions {
   verbose?: 0 | 1 | 2;
 }
 
-/** The mixture for N rows; arrays the caller owns. */
-export interface Prediction {
-  /** Mixing weights (N, K); each row sums to 1. */
-  pi: Float32Array;
-  /** Means (N, K, D). */
-  mu: Float32Array;
-  /** Isotropic standard deviations (N, K), at least the sigma floor. */
-  sigma: Float32Array;
-  shapes: { pi: [number, number]; mu: [number, number, number]; sigma: [number, number] };
-}
+export type { Prediction };
 
 export interface Weight {
   name: string;
@@ -83,7 +78,7 @@ export class MDN {
   stopTraining = false;
   private disposed = false;
   private training: TrainArena | null = null;
-  private infer: { scratch: Scratch; pi: Ptr; mu: Ptr; sigma: Ptr } | null = null;
+  private infer: { scratch: Scratch; pi: Ptr; mu: Ptr; sigma: Ptr; end: Ptr } | null = null;
 
   private constructor(
     private readonly k: Kernels,
@@ -118,6 +113,8 @@ export class MDN {
     const plan = this.planFit(x, y, options);
     if (plan.signal?.aborted) throw plan.signal.reason;
     this.stopTraining = false;
+    if (this.config.meanInit === "targets" && this.net.fresh) initMeansFromTargets(this.net, plan.y);
+    this.net.fresh = false;
     const arena = planTrainArena(this.net, plan);
     this.training = arena;
     this.infer = null;
@@ -180,28 +177,93 @@ export class MDN {
     };
   }
 
-  /** The mixture parameters for every row of x, in inference mode. */
+  /** The mixture parameters for every row of x, in inference mode (shapes in Prediction). */
   predict(x: MatrixLike, options: { batchSize?: number } = {}): Prediction {
     this.assertAlive();
     const xs = toMatrix(x, "x", this.inputDim);
-    const cap = this.inferCap(xs.rows, options.batchSize);
-    const { components: K, outputDim: D, sigma: sig } = this.config;
-    const N = xs.rows;
-    const pi = new Float32Array(N * K);
-    const mu = new Float32Array(N * K * D);
-    const sigma = new Float32Array(N * K);
-    const b = this.inferBuffers(cap);
-    for (let start = 0; start < N; start += cap) {
-      const n = Math.min(cap, N - start);
-      writeF32(this.k, b.scratch.x, xs.data, start * this.inputDim, n * this.inputDim);
-      this.net.forward(b.scratch, n, false);
-      this.k.mixture_params(b.pi, b.mu, b.sigma, b.scratch.a, n, K, D, sig.floor, this.net.sigmaAct);
-      const mem = this.k.memory.buffer;
-      pi.set(new Float32Array(mem, b.pi, n * K), start * K);
-      mu.set(new Float32Array(mem, b.mu, n * K * D), start * K * D);
-      sigma.set(new Float32Array(mem, b.sigma, n * K), start * K);
-    }
-    return { pi, mu, sigma, shapes: { pi: [N, K], mu: [N, K, D], sigma: [N, K] } };
+    return toPrediction(headParams(this.engine(xs.rows, options.batchSize), xs), this.config);
+  }
+
+  // The probabilistic API (src/density.ts, src/sampling.ts). Inputs are validated here, before
+  // any kernel runs; results are copies the caller owns.
+
+  /** log p(y_n | x_n) per row (N). */
+  logProb(x: MatrixLike, y: MatrixLike, options: { batchSize?: number } = {}): Float32Array {
+    const [xs, ys] = this.pair(x, y);
+    return jointOf(this.engine(xs.rows, options.batchSize), xs, ys).logProb;
+  }
+
+  /** Posterior over components p(k | x_n, y_n) (N, K); rows sum to 1. */
+  responsibilities(x: MatrixLike, y: MatrixLike, options: { batchSize?: number } = {}): Float32Array {
+    const [xs, ys] = this.pair(x, y);
+    return jointOf(this.engine(xs.rows, options.batchSize), xs, ys).gamma;
+  }
+
+  /** The most responsible component of each row (N), ties to the lowest index. */
+  labels(x: MatrixLike, y: MatrixLike, options: { batchSize?: number } = {}): Int32Array {
+    const g = this.responsibilities(x, y, options);
+    const K = this.components;
+    const out = new Int32Array(g.length / K);
+    for (let n = 0; n < out.length; n++) for (let k = 1; k < K; k++) if (g[n * K + k]! > g[n * K + out[n]!]!) out[n] = k;
+    return out;
+  }
+
+  /** E[y | x] (N, D), float64. */
+  mean(x: MatrixLike, options: { batchSize?: number } = {}): Float64Array {
+    return mixtureMean(this.mixtureOf(x, options.batchSize));
+  }
+
+  /** Cov[y | x] (N, D, D) by the law of total variance, float64. */
+  covariance(x: MatrixLike, options: { batchSize?: number } = {}): Float64Array {
+    return mixtureCovariance(this.mixtureOf(x, options.batchSize));
+  }
+
+  /** Every local mode of p(y | x) per row, with its density, highest first. */
+  modes(x: MatrixLike, options: ModeOptions & { batchSize?: number } = {}): RowModes[] {
+    if (typeof options !== "object" || options === null) throw new MdnError("INVALID_ARGUMENT", "options", "an object", describe(options));
+    const tol = numberIn(options.tol ?? 1e-9, "options.tol", 0, 1, true);
+    const mergeTol = numberIn(options.mergeTol ?? 1e-3, "options.mergeTol", 0, Infinity, true);
+    const maxIter = positiveInt(options.maxIter ?? 1000, "options.maxIter", 1e7);
+    const m = this.mixtureOf(x, options.batchSize);
+    return Array.from({ length: m.N }, (_, n) => rowModes(m, n, { tol, mergeTol, maxIter }));
+  }
+
+  /** Draws y ~ p(y | x) per row with temperatures; see src/sampling.ts and the README. */
+  sample(x: MatrixLike, options: SampleOptions & { batchSize?: number } = {}): Samples {
+    const o = resolveSampleOptions(options);
+    const m = this.mixtureOf(x, options.batchSize);
+    const e = this.engine(m.N, options.batchSize);
+    return sampleMixture(e, m, o, e.buffers().end);
+  }
+
+  /** PIT values and central-interval coverage on (x, y) for 1-D targets. */
+  calibration(x: MatrixLike, y: MatrixLike, options: { levels?: number[]; batchSize?: number } = {}): Calibration {
+    if (this.outputDim !== 1) throw new MdnError("SHAPE_MISMATCH", "y", "1-D targets (outputDim 1) for calibration", `outputDim ${this.outputDim}`);
+    const levels = options.levels ?? [0.5, 0.8, 0.95];
+    if (!Array.isArray(levels) || levels.length === 0) throw new MdnError("INVALID_ARGUMENT", "options.levels", "a non-empty array of levels in (0, 1)", describe(levels));
+    levels.forEach((l, i) => numberIn(l, `options.levels[${i}]`, 0, 1, true, true));
+    const [xs, ys] = this.pair(x, y);
+    return calibrationOf(toMixture(headParams(this.engine(xs.rows, options.batchSize), xs), this.config), ys.data, levels);
+  }
+
+  private pair(x: MatrixLike, y: MatrixLike): [Checked, Checked] {
+    this.assertAlive();
+    const xs = toMatrix(x, "x", this.inputDim);
+    const ys = toMatrix(y, "y", this.outputDim);
+    checkPair(xs, ys, "x", "y");
+    return [xs, ys];
+  }
+
+  private mixtureOf(x: MatrixLike, batchSize: number | undefined) {
+    this.assertAlive();
+    const xs = toMatrix(x, "x", this.inputDim);
+    return toMixture(headParams(this.engine(xs.rows, batchSize), xs), this.config);
+  }
+
+  /** What density.ts and sampling.ts need: kernels, network and inference buffers. */
+  private engine(rows: number, batchSize: number | undefined): Engine {
+    const cap = this.inferCap(rows, batchSize);
+    return { k: this.k, net: this.net, cfg: this.config, cap, buffers: () => this.inferBuffers(cap) };
   }
 
   /** Mean negative log-likelihood of y given x, in inference mode (no L2 term). */
@@ -246,7 +308,9 @@ export class MDN {
     const H = this.config.hidden.length ? this.config.hidden[this.config.hidden.length - 1]!.units : this.inputDim;
     const { components: K, outputDim: D } = this.config;
     rows.push([`mdn_mu (Dense, linear)`, `(None, ${K * D})`, (H + 1) * K * D]);
-    rows.push([`mdn_sigma (Dense, ${this.config.sigma.activation})`, `(None, ${K})`, (H + 1) * K]);
+    const S = this.net.S;
+    const sigmaName = this.config.covariance === "full" ? `mdn_scale_tril (Dense, ${this.config.sigma.activation} diagonal)` : `mdn_sigma (Dense, ${this.config.sigma.activation})`;
+    rows.push([sigmaName, `(None, ${S})`, (H + 1) * S]);
     rows.push([`mdn_pi (Dense, softmax)`, `(None, ${K})`, (H + 1) * K]);
     const w = [Math.max(32, ...rows.map((r) => r[0].length + 2)), 22, 12];
     const line = (c: string) => c.repeat(w[0]! + w[1]! + w[2]!);
@@ -291,6 +355,7 @@ export class MDN {
       }
     });
     weights.forEach((w, i) => writeF32(this.k, ts[i]!.ptr, w.data));
+    this.net.fresh = false;
   }
 
   /** End the model: any later call throws MdnError DISPOSED, and a running fit stops at its next batch. */
@@ -313,7 +378,7 @@ export class MDN {
   }
 
   /** Inference buffers above the training arena (so predict works inside fit callbacks). */
-  private inferBuffers(cap: number): { scratch: Scratch; pi: Ptr; mu: Ptr; sigma: Ptr } {
+  private inferBuffers(cap: number): { scratch: Scratch; pi: Ptr; mu: Ptr; sigma: Ptr; end: Ptr } {
     const base = this.training ? this.training.end : this.net.fixedEnd;
     const cur = this.infer;
     if (cur && cur.scratch.base === base && cur.scratch.cap >= cap) return cur;
@@ -321,7 +386,8 @@ export class MDN {
     const { components: K, outputDim: D } = this.config;
     const p = new Planner(scratch.end);
     const c = scratch.cap;
-    const b = { scratch, pi: p.take(c * K), mu: p.take(c * K * D), sigma: p.take(c * K) };
+    const b = { scratch, pi: p.take(c * K), mu: p.take(c * K * D), sigma: p.take(c * this.net.S), end: 0 };
+    b.end = p.top;
     const have = this.k.memory.buffer.byteLength;
     if (p.top > have) this.k.memory.grow(Math.ceil((p.top - have) / 65536));
     this.infer = b;

@@ -1,9 +1,9 @@
-// Where the compiled kernels come from. By default the wasm embedded in this package as base64 is
-// compiled once, on first use (no work at import time, nothing for a bundler to copy). Users who
+// Where the compiled kernels come from. By default the wasm embedded in this package (gzip, then
+// base64) is unpacked with DecompressionStream and compiled once, on first use (no work at import time, nothing for a bundler to copy). Users who
 // host build/mdn.wasm themselves (exported as "mdn-wasm/mdn.wasm") pass a WasmSource instead.
 
 import { describe, MdnError } from "./errors.js";
-import { WASM_BASE64 } from "./wasm-inline.js";
+import { WASM_GZIP_BASE64 } from "./wasm-inline.js";
 
 /**
  * Kernels to use instead of the embedded ones: a compiled module (e.g. posted to a worker), the
@@ -26,6 +26,15 @@ function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
+}
+
+/** The embedded wasm's bytes: base64 decoded, then gunzipped by the engine's DecompressionStream. */
+async function embeddedWasm(): Promise<ArrayBuffer> {
+  if (typeof DecompressionStream !== "function") {
+    throw new Error("mdn-wasm unpacks its embedded kernels with DecompressionStream (Chrome 80+, Firefox 113+, Safari 16.4+, Node 18+), which this engine lacks; pass options.module with mdn-wasm/mdn.wasm instead");
+  }
+  const stream = new Blob([decodeBase64(WASM_GZIP_BASE64)]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return new Response(stream).arrayBuffer();
 }
 
 /** Throws a clear error on engines without WebAssembly SIMD. */
@@ -67,7 +76,7 @@ export async function loadModule(source?: WasmSource, argument = "source"): Prom
   if (source === undefined) {
     compiled ??= (async () => {
       assertSimd();
-      return WebAssembly.compile(decodeBase64(WASM_BASE64));
+      return WebAssembly.compile(await embeddedWasm());
     })();
     return compiled;
   }

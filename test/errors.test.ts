@@ -45,6 +45,7 @@ describe("config validation", () => {
     ["negative l2", { l2: -1 }, "INVALID_CONFIG", "config.l2"],
     ["bad covariance", { covariance: "banana" }, "INVALID_CONFIG", "config.covariance"],
     ["negative seed", { seed: -1 }, "INVALID_CONFIG", "config.seed"],
+    ["unknown meanInit", { meanInit: "random" }, "INVALID_CONFIG", "config.meanInit"],
     ["unknown key", { epochs: 3 }, "INVALID_CONFIG", "config.epochs"],
   ];
   for (const [what, patch, code, arg] of bad) {

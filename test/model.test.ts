@@ -169,4 +169,30 @@ describe("MDN", () => {
     expect(() => b.setWeights(w)).toThrow(MdnError);
     expect(hashWeights(b.getWeights())).toBe(before);
   });
+
+  it("onBatchEnd sees every batch with its size; the epoch loss is their size-weighted mean", async () => {
+    const { x, y } = seedData(100);
+    const m = await MDN.create(SEED_CONFIG);
+    const seen: Array<{ batch: number; size: number; loss: number }> = [];
+    const h = await m.fit(x, y, { epochs: 1, batchSize: 32, onBatchEnd: (_b, logs) => { seen.push(logs); } });
+    expect(seen.map((s) => s.size)).toEqual([32, 32, 32, 4]);
+    expect(seen.map((s) => s.batch)).toEqual([0, 1, 2, 3]);
+    const mean = seen.reduce((a, s) => a + s.loss * s.size, 0) / 100;
+    expect(h.history.loss[0]).toBeCloseTo(mean, 10);
+  });
+
+  it("l2 shrinks the kernels and is included in the reported loss, as Keras does", async () => {
+    const { x, y } = seedData(256);
+    const norm = (m: MDN) => m.getWeights().filter((w) => w.name.endsWith("kernel")).reduce((a, w) => a + w.data.reduce((b, v) => b + v * v, 0), 0);
+    // meanInit "zeros": the weights at the first batch are exactly the initial ones measured here.
+    const plain = await MDN.create({ ...SEED_CONFIG, meanInit: "zeros" });
+    const reg = await MDN.create({ ...SEED_CONFIG, meanInit: "zeros", l2: 0.05 });
+    // Same seed: identical initial weights, so the first batch's reported losses differ by exactly the penalty.
+    const before = norm(reg);
+    const losses: number[][] = [[], []];
+    await plain.fit(x, y, { epochs: 30, batchSize: 256, onBatchEnd: (_b, l) => { losses[0]!.push(l.loss); } });
+    await reg.fit(x, y, { epochs: 30, batchSize: 256, onBatchEnd: (_b, l) => { losses[1]!.push(l.loss); } });
+    expect(losses[1]![0]! - losses[0]![0]!).toBeCloseTo(0.05 * before, 3);
+    expect(norm(reg)).toBeLessThan(norm(plain));
+  });
 });
