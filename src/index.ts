@@ -10,6 +10,8 @@ export type { Activation, BatchNormConfig, HiddenLayerConfig, MDNConfig, Resolve
 export type { EarlyStoppingOptions, History, Logs } from "./train.js";
 export type { Matrix, MatrixLike } from "./data.js";
 export { MdnError } from "./errors.js";
+export { loadModule } from "./wasm.js";
+export type { WasmSource } from "./wasm.js";
 export type { MdnErrorCode } from "./errors.js";
 export { adjustedRandScore, normalizedMutualInfoScore } from "./metrics.js";
 export { dataRng, seedClusters } from "./datasets.js";
