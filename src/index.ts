@@ -13,6 +13,8 @@ export type { CheckpointInfo, FileHeader, TensorEntry, TrainingInfo } from "./io
 export type { Normalization } from "./normalize.js";
 export type { Matrix, MatrixLike } from "./data.js";
 export { MdnError, ModelFormatError, NonFiniteError } from "./errors.js";
+export { loadModule } from "./wasm.js";
+export type { WasmSource } from "./wasm.js";
 export type { MdnErrorCode, ModelFormatErrorCode, NonFiniteCause, NonFiniteReport } from "./errors.js";
 export { adjustedRandScore, normalizedMutualInfoScore } from "./metrics.js";
 export { dataRng, seedClusters } from "./datasets.js";

@@ -15,6 +15,7 @@ import { learnNormalization, logScale, type Normalization, standardize, unscaleH
 import { type Calibration, calibrationOf, type Engine, headParams, type HeadParams, jointOf, type ModeOptions, mixtureCovariance, mixtureMean, rowModes, type RowModes, toMixture } from "./density.js";
 import { type Prediction, toPrediction } from "./prediction.js";
 import { resolveSampleOptions, type SampleOptions, sampleMixture, type Samples } from "./sampling.js";
+import { loadModule, type WasmSource } from "./wasm.js";
 import { type EarlyStoppingOptions, type EarlyStoppingState, type History, type Logs, planTrainArena, readOrder, stageData, type TrainArena, trainLoop, type TrainPlan, type TrainProgress } from "./train.js";
 
 export interface OptimizerOptions {
@@ -78,8 +79,12 @@ export interface Weight {
 }
 
 export interface CreateOptions {
-  /** A compiled module to instantiate instead of the default one (e.g. passed to a worker). */
-  module?: WebAssembly.Module;
+  /**
+   * Kernels to use instead of the embedded ones: a compiled WebAssembly.Module (e.g. from
+   * loadModule, or posted to a worker), the bytes of "mdn-wasm/mdn.wasm", a Response or its
+   * promise, or the URL where it is hosted.
+   */
+  module?: WasmSource;
 }
 
 /** Predict and evaluate work through rows in chunks of this many unless told otherwise. */
@@ -114,7 +119,7 @@ export class MDN {
   /** Validate the config, instantiate the kernels and initialise the weights from the seed. */
   static async create(config: MDNConfig, options: CreateOptions = {}): Promise<MDN> {
     const cfg = resolveConfig(config);
-    const k = await instantiateKernels(options.module);
+    const k = await instantiateKernels(await loadModule(options.module, "options.module"));
     const net = new Network(k, cfg);
     net.initialize();
     return new MDN(k, net, cfg);
@@ -138,7 +143,7 @@ export class MDN {
 
   private static async fromFile(d: ReturnType<typeof decodeFile>, options: CreateOptions): Promise<MDN> {
     const cfg = d.header.config;
-    const k = await instantiateKernels(options.module);
+    const k = await instantiateKernels(await loadModule(options.module, "options.module"));
     const net = new Network(k, cfg);
     loadInto(net, d);
     const m = new MDN(k, net, cfg);

@@ -1,13 +1,23 @@
-// Where the compiled kernels come from. By default the wasm embedded in this package as base64 is
-// compiled once, on first use (no work at import time, nothing for a bundler to copy).
+// Where the compiled kernels come from. By default the wasm embedded in this package (gzip, then
+// base64) is unpacked with DecompressionStream and compiled once, on first use (no work at import time, nothing for a bundler to copy). Users who
+// host build/mdn.wasm themselves (exported as "mdn-wasm/mdn.wasm") pass a WasmSource instead.
 
-import { WASM_BASE64 } from "./wasm-inline.js";
+import { describe, MdnError } from "./errors.js";
+import { WASM_GZIP_BASE64 } from "./wasm-inline.js";
+
+/**
+ * Kernels to use instead of the embedded ones: a compiled module (e.g. posted to a worker), the
+ * .wasm bytes, a Response or a promise of one (`fetch(url)`), or the URL to fetch.
+ */
+export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | Response | PromiseLike<Response> | URL | string;
 
 /** Bytes of a minimal module using v128: validates only on engines with WebAssembly SIMD. */
 const SIMD_PROBE = new Uint8Array([
   0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
 ]);
+
+const EXPECTED_SOURCE = "a WebAssembly.Module, ArrayBuffer, Uint8Array, Response, Promise<Response>, URL or URL string";
 
 let compiled: Promise<WebAssembly.Module> | undefined;
 
@@ -18,6 +28,15 @@ function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+/** The embedded wasm's bytes: base64 decoded, then gunzipped by the engine's DecompressionStream. */
+async function embeddedWasm(): Promise<ArrayBuffer> {
+  if (typeof DecompressionStream !== "function") {
+    throw new Error("mdn-wasm unpacks its embedded kernels with DecompressionStream (Chrome 80+, Firefox 113+, Safari 16.4+, Node 18+), which this engine lacks; pass options.module with mdn-wasm/mdn.wasm instead");
+  }
+  const stream = new Blob([decodeBase64(WASM_GZIP_BASE64)]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return new Response(stream).arrayBuffer();
+}
+
 /** Throws a clear error on engines without WebAssembly SIMD. */
 export function assertSimd(): void {
   if (typeof WebAssembly !== "object") throw new Error("mdn-wasm needs WebAssembly, which this engine lacks");
@@ -26,11 +45,51 @@ export function assertSimd(): void {
   }
 }
 
-/** The embedded module, compiled once per realm. */
-export function defaultModule(): Promise<WebAssembly.Module> {
-  compiled ??= (async () => {
-    assertSimd();
-    return WebAssembly.compile(decodeBase64(WASM_BASE64));
-  })();
-  return compiled;
+function isResponse(v: unknown): v is Response {
+  return typeof Response === "function" && v instanceof Response;
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === "object" && v !== null && typeof (v as PromiseLike<unknown>).then === "function";
+}
+
+/** Rejects anything that is not a WasmSource, before any fetch or compile starts. */
+export function checkWasmSource(source: unknown, argument: string): asserts source is WasmSource {
+  const ok =
+    source instanceof WebAssembly.Module || source instanceof ArrayBuffer || ArrayBuffer.isView(source) ||
+    isResponse(source) || isThenable(source) || source instanceof URL || typeof source === "string";
+  if (!ok) throw new MdnError("INVALID_ARGUMENT", argument, EXPECTED_SOURCE, describe(source));
+}
+
+async function compileResponse(response: Response, argument: string): Promise<WebAssembly.Module> {
+  if (!response.ok) {
+    throw new MdnError("INVALID_ARGUMENT", argument, "a response with a 2xx status", `${response.status} ${response.statusText} from ${response.url}`);
+  }
+  return WebAssembly.compile(await response.arrayBuffer());
+}
+
+/**
+ * The kernels compiled from `source`, or the embedded ones (compiled once per realm) when it is
+ * undefined. Compile once and pass the Module to every MDN.create, or post it to a worker.
+ */
+export async function loadModule(source?: WasmSource, argument = "source"): Promise<WebAssembly.Module> {
+  if (source === undefined) {
+    compiled ??= (async () => {
+      assertSimd();
+      return WebAssembly.compile(await embeddedWasm());
+    })();
+    return compiled;
+  }
+  checkWasmSource(source, argument);
+  if (source instanceof WebAssembly.Module) return source;
+  assertSimd();
+  if (source instanceof ArrayBuffer) return WebAssembly.compile(source);
+  if (ArrayBuffer.isView(source)) return WebAssembly.compile(new Uint8Array(source.buffer, source.byteOffset, source.byteLength).slice());
+  if (isResponse(source)) return compileResponse(source, argument);
+  if (isThenable(source)) {
+    const response = await source;
+    if (!isResponse(response)) throw new MdnError("INVALID_ARGUMENT", argument, "a promise of a Response", `a promise of ${describe(response)}`);
+    return compileResponse(response, argument);
+  }
+  return compileResponse(await fetch(source), argument);
 }

@@ -1,8 +1,6 @@
 // Shared test helpers: load the kernels, a bump heap over their memory, a seeded data generator,
 // tolerance checks that name the first bad index, and central differences.
 
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { instantiateKernels, type Kernels, type Ptr } from "../src/kernels.js";
 
 /** Sizes below, at and past the SIMD width (STYLE 10). */
@@ -10,15 +8,41 @@ export const SIZES = [1, 3, 4, 5, 8, 17, 33];
 
 const modules = new Map<string, WebAssembly.Module>();
 
+/** True in Node; false in the browser project, where the same test files run in Chromium. */
+export const IN_NODE = typeof process === "object" && typeof process.versions?.node === "string";
+
+const HERE = import.meta.url;
+
+/** Where a file under build/ is: a file: URL in Node, the test server's URL in a browser. */
+export function buildUrl(file: string): URL {
+  // Not `new URL(literal, import.meta.url)`: Vite would turn that into a glob of build/ assets.
+  return new URL(`../build/${file}`, HERE);
+}
+
+/**
+ * The bytes of a file under build/ (or an absolute path in Node): read from disk in Node, fetched
+ * from the test server in a browser. node:fs is imported only on the Node path.
+ */
+export async function buildFile(file: string): Promise<Uint8Array<ArrayBuffer>> {
+  const url = buildUrl(file);
+  if (IN_NODE) {
+    // A computed specifier keeps the browser project's dev server from trying to resolve node:fs.
+    const fsModule = "node:fs/promises";
+    const { readFile } = (await import(/* @vite-ignore */ fsModule)) as typeof import("node:fs/promises");
+    return new Uint8Array(await readFile(file.includes("/") ? file : url));
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`fetching build/${file}: ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
 /** A fresh instance of the release build (or `debug` for the asserting build). */
 export async function loadKernels(build: "release" | "debug" = "release"): Promise<Kernels> {
   // MDN_WASM points at another build (a kernel under development compiled on its own).
-  const file = process.env.MDN_WASM ?? (build === "release" ? "mdn.wasm" : "mdn.debug.wasm");
+  const file = (IN_NODE ? process.env.MDN_WASM : undefined) ?? (build === "release" ? "mdn.wasm" : "mdn.debug.wasm");
   let mod = modules.get(file);
   if (mod === undefined) {
-    const path = file.includes("/") ? file : fileURLToPath(new URL(`../build/${file}`, import.meta.url));
-    const bytes = readFileSync(path);
-    mod = await WebAssembly.compile(bytes);
+    mod = await WebAssembly.compile(await buildFile(file));
     modules.set(file, mod);
   }
   return instantiateKernels(mod);

@@ -1,0 +1,4 @@
+// The demo's training worker: all of it is the library's helper.
+import { serveTraining } from "../../src/worker.js";
+
+serveTraining();
