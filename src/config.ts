@@ -18,8 +18,8 @@ export interface HiddenLayerConfig {
   activation?: Activation;
   /** Inverted-dropout rate after the activation, in [0, 1); default 0. */
   dropout?: number;
-  /** Batch normalisation after dropout (the seed notebook's order); default off. */
-  batchNorm?: boolean | BatchNormConfig;
+  /** Batch normalisation after dropout (the seed notebook's order); default off (false or null). */
+  batchNorm?: boolean | BatchNormConfig | null;
 }
 
 export interface SigmaConfig {
@@ -47,6 +47,11 @@ export interface MDNConfig {
    * "zeros": Keras' init only (zero biases), as a Keras MDN would start.
    */
   meanInit?: "targets" | "zeros";
+  /**
+   * Standardise inputs and targets with statistics learned from the first fit's training rows and
+   * stored with the model; predictions and densities stay in original units. Default false.
+   */
+  normalize?: boolean;
   /** Seeds init, shuffling and dropout. Default: drawn at random and reported in `model.config`. */
   seed?: number;
 }
@@ -61,6 +66,7 @@ export interface ResolvedConfig {
   sigma: { activation: "exp" | "softplus"; floor: number };
   l2: number;
   meanInit: "targets" | "zeros";
+  normalize: boolean;
   seed: number;
 }
 
@@ -124,7 +130,7 @@ export function resolveConfig(config: unknown): ResolvedConfig {
         momentum: numberIn(b.momentum ?? KERAS_BN_MOMENTUM, `${at}.batchNorm.momentum`, 0, 1),
         epsilon: numberIn(b.epsilon ?? KERAS_BN_EPSILON, `${at}.batchNorm.epsilon`, 0, Infinity, true),
       };
-    } else if (l.batchNorm !== undefined && l.batchNorm !== false) {
+    } else if (l.batchNorm !== undefined && l.batchNorm !== false && l.batchNorm !== null) {
       throw new MdnError("INVALID_CONFIG", `${at}.batchNorm`, "a boolean or { momentum, epsilon }", describe(l.batchNorm));
     }
     return { units, activation, dropout, batchNorm };
@@ -149,7 +155,9 @@ export function resolveConfig(config: unknown): ResolvedConfig {
     if (!KNOWN_KEYS.has(key)) throw new MdnError("INVALID_CONFIG", `config.${key}`, `one of the known options (${[...KNOWN_KEYS].join(", ")})`, "an unknown option");
   }
   const meanInit = oneOf(c.meanInit ?? "targets", "config.meanInit", ["targets", "zeros"] as const);
-  return { inputDim, outputDim, components, hidden, covariance, sigma, l2, meanInit, seed };
+  const normalize = c.normalize ?? false;
+  if (typeof normalize !== "boolean") throw new MdnError("INVALID_CONFIG", "config.normalize", "a boolean", describe(normalize));
+  return { inputDim, outputDim, components, hidden, covariance, sigma, l2, meanInit, normalize, seed };
 }
 
-const KNOWN_KEYS = new Set(["inputDim", "outputDim", "components", "hidden", "covariance", "sigma", "l2", "meanInit", "seed"]);
+const KNOWN_KEYS = new Set(["inputDim", "outputDim", "components", "hidden", "covariance", "sigma", "l2", "meanInit", "normalize", "seed"]);

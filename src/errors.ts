@@ -1,5 +1,8 @@
 // Typed errors. Every rejection of user input is an MdnError with a stable `code`, the argument it
 // concerns, what was expected and what arrived; it is raised in TypeScript before any kernel runs.
+// A model file that fails the loader's checks is a ModelFormatError, whose code names the damage.
+
+import type { History } from "./train.js";
 
 export type MdnErrorCode =
   | "INVALID_ARGUMENT" // wrong type or kind of value
@@ -10,7 +13,8 @@ export type MdnErrorCode =
   | "EMPTY_DATA" // zero rows or zero columns
   | "ROW_COUNT_MISMATCH" // x and y with different numbers of rows
   | "DISPOSED" // a call on a disposed model
-  | "BUSY"; // a call while fit is running on the same model
+  | "BUSY" // a call while fit is running on the same model
+  | "NON_FINITE_STEP"; // fit with onNonFinite "throw" met a batch with a non-finite loss, gradient or update
 
 export class MdnError extends Error {
   override readonly name = "MdnError";
@@ -22,6 +26,88 @@ export class MdnError extends Error {
     readonly received: string,
   ) {
     super(`${argument}: expected ${expected}, got ${received}`);
+  }
+}
+
+/** What went non-finite in a training step. */
+export type NonFiniteCause = "loss" | "gradients" | "update";
+
+/** Where a training step went non-finite: reported in History (onNonFinite "stop") or thrown. */
+export interface NonFiniteReport {
+  /** The epoch (0-based, counted from initialEpoch as History.epoch is) of the bad batch. */
+  epoch: number;
+  /** The batch within that epoch (0-based). */
+  batch: number;
+  /**
+   * "loss" or "gradients": the batch was not applied, the weights are those after the previous
+   * batch. "update": the Adam step itself overflowed (e.g. a learning rate near float32's limit),
+   * so the whole training state went back to where it was at the start of the epoch.
+   */
+  cause: NonFiniteCause;
+}
+
+/** fit with `onNonFinite: "throw"`: the model holds the last good weights, as with "stop". */
+export class NonFiniteError extends MdnError {
+  constructor(
+    readonly report: NonFiniteReport,
+    /** The epochs completed before the bad batch. */
+    readonly history: History,
+  ) {
+    super("NON_FINITE_STEP", "fit", "a finite loss, gradients and update", `a non-finite ${report.cause} at epoch ${report.epoch}, batch ${report.batch}`);
+  }
+  get epoch(): number {
+    return this.report.epoch;
+  }
+  get batch(): number {
+    return this.report.batch;
+  }
+}
+
+/**
+ * Why a model file was rejected. Each kind of damage has its own code; the loader checks them in
+ * this order, before it allocates anything for the model.
+ */
+export type ModelFormatErrorCode =
+  | "NOT_BYTES" // the argument is not a Uint8Array or ArrayBuffer
+  | "TRUNCATED" // shorter than its sections say (or than the fixed preamble)
+  | "BAD_MAGIC" // does not start with the mdn-wasm magic number
+  | "UNSUPPORTED_VERSION" // a format version this build does not read (0, or from the future)
+  | "HEADER_TOO_LARGE" // header length over the limit
+  | "BAD_UTF8" // the header is not valid UTF-8
+  | "HEADER_TOO_DEEP" // objects or arrays nested deeper than the schema allows
+  | "BAD_JSON" // the header is not JSON
+  | "FORBIDDEN_KEY" // a `__proto__`, `constructor` or `prototype` key anywhere in the header
+  | "UNKNOWN_KEY" // a key the schema does not have
+  | "BAD_HEADER" // a missing field or one of the wrong type
+  | "BAD_CONFIG" // the stored config is not a valid, fully resolved config
+  | "TOO_LARGE" // the model would not fit in WebAssembly memory
+  | "TENSOR_NAME" // the tensor table does not list the tensors the config implies, in order
+  | "SHAPE_MISMATCH" // a tensor's shape differs from the one its config implies
+  | "BAD_OFFSET" // a tensor offset that is not a non-negative integer
+  | "BAD_BYTE_LENGTH" // a byte length that is not 4 x the tensor's element count
+  | "SIZE_OVERFLOW" // offset + length beyond exact integer arithmetic
+  | "OUT_OF_BOUNDS" // a tensor reaching past the data section
+  | "OVERLAP" // a tensor starting inside the previous one
+  | "GAP" // unused bytes between tensors
+  | "TRAILING_BYTES" // bytes after the checksum
+  | "BAD_CHECKSUM" // CRC-32 mismatch
+  | "NON_FINITE_WEIGHT" // NaN or Infinity in a tensor
+  | "BAD_NORMALIZATION" // a standard deviation that is not positive (or isotropic scales that differ)
+  | "BAD_GENERATOR" // a generator state that is not four u32 words, not all zero
+  | "BAD_TRAINING_STATE" // checkpoint fields out of range
+  | "NOT_A_CHECKPOINT"; // loadCheckpoint given a plain model file
+
+/** A model file the loader refused. Not an MdnError: the bytes, not an argument, are at fault. */
+export class ModelFormatError extends Error {
+  override readonly name = "ModelFormatError";
+  constructor(
+    readonly code: ModelFormatErrorCode,
+    /** What was wrong, for people. */
+    readonly detail: string,
+    /** Byte offset in the file where the problem was found, when there is one. */
+    readonly offset?: number,
+  ) {
+    super(`model file rejected (${code}): ${detail}${offset === undefined ? "" : ` at byte ${offset}`}`);
   }
 }
 

@@ -5,11 +5,14 @@
 import { Planner, readF32, writeF32 } from "./arena.js";
 import { type MDNConfig, numberIn, oneOf, positiveInt, type ResolvedConfig, resolveConfig } from "./config.js";
 import { checkPair, type Checked, type MatrixLike, sliceRows, toMatrix } from "./data.js";
-import { describe, MdnError } from "./errors.js";
+import { describe, MdnError, ModelFormatError } from "./errors.js";
 import { initMeansFromTargets } from "./init.js";
+import { flatToSnapshot, loadInto, readNormalization, readResume, type ResumeState, snapshotToFlat, writeFile } from "./checkpoint.js";
+import { decodeFile, type TrainingInfo } from "./io.js";
 import { instantiateKernels, type Kernels, type Ptr } from "./kernels.js";
 import { type AdamSettings, Network, type Scratch } from "./network.js";
-import { datasetLoss, type EarlyStoppingOptions, type History, type Logs, planTrainArena, stageData, type TrainArena, trainLoop, type TrainPlan } from "./train.js";
+import { learnNormalization, logScale, type Normalization, standardize, unscaleMixture } from "./normalize.js";
+import { type EarlyStoppingOptions, type EarlyStoppingState, type History, type Logs, planTrainArena, stageData, type TrainArena, trainLoop, type TrainPlan, type TrainProgress } from "./train.js";
 
 export interface OptimizerOptions {
   name?: "adam";
@@ -46,6 +49,20 @@ export interface FitOptions {
   signal?: AbortSignal;
   /** 0 silent (default), 1 or 2: one line per epoch on the console (Keras verbose=2). */
   verbose?: 0 | 1 | 2;
+  /**
+   * Keras semantics: train epochs initialEpoch .. epochs - 1 (so `epochs` is the final epoch count,
+   * not a number of epochs to add). Default 0. Passing the epoch a checkpoint (or the previous fit)
+   * reached resumes its early-stopping state too; see README "Saving and loading".
+   */
+  initialEpoch?: number;
+  /**
+   * What to do when a batch's loss, gradients or Adam update are not finite (the batch is never
+   * applied): "stop" (default) ends training with the last good weights and reports the epoch and
+   * batch in `History.nonFinite`; "throw" rejects with a NonFiniteError carrying the same facts.
+   */
+  onNonFinite?: "stop" | "throw";
+  /** Standardise inputs and targets (see MDNConfig.normalize); default config.normalize. */
+  normalize?: boolean;
 }
 
 /** The mixture for N rows; arrays the caller owns. */
@@ -80,6 +97,16 @@ export class MDN {
   private disposed = false;
   private training: TrainArena | null = null;
   private infer: { scratch: Scratch; pi: Ptr; mu: Ptr; sigma: Ptr } | null = null;
+  /** Standardisation statistics once learned (or loaded). */
+  private norm: Normalization | null = null;
+  /** Training facts over the model's life, as the file header stores them. */
+  private life = { epochs: 0, steps: 0, loss: null as number | null, valLoss: null as number | null };
+  /** Where training stands between epochs (what a checkpoint records). */
+  private progress: TrainProgress = { epoch: 0, earlyStopping: null, inEpoch: false, loss: null, valLoss: null };
+  /** The best epoch's weights kept by restoreBestWeights, flat in tensor order. */
+  private bestWeights: Float32Array | null = null;
+  /** The running fit's plan and where it started (for live checkpoints and training facts). */
+  private running: { plan: TrainPlan; epoch: number; step: number } | null = null;
 
   private constructor(
     private readonly k: Kernels,
@@ -97,6 +124,91 @@ export class MDN {
     return new MDN(k, net, cfg);
   }
 
+  /**
+   * A model from the bytes of `save()` (or `saveCheckpoint()`, whose training state comes along).
+   * Every check runs before anything is allocated; a bad file throws ModelFormatError. The bytes
+   * are copied first, so the caller may reuse its buffer at once.
+   */
+  static async load(bytes: Uint8Array | ArrayBuffer, options: CreateOptions = {}): Promise<MDN> {
+    const copy = bytes instanceof Uint8Array ? bytes.slice() : bytes instanceof ArrayBuffer ? new Uint8Array(bytes.slice(0)) : bytes;
+    return MDN.fromFile(decodeFile(copy), options);
+  }
+
+  /** As load, but the file must be a checkpoint (ModelFormatError NOT_A_CHECKPOINT otherwise). */
+  static async loadCheckpoint(bytes: Uint8Array | ArrayBuffer, options: CreateOptions = {}): Promise<MDN> {
+    const copy = bytes instanceof Uint8Array ? bytes.slice() : bytes instanceof ArrayBuffer ? new Uint8Array(bytes.slice(0)) : bytes;
+    const d = decodeFile(copy);
+    if (d.header.kind !== "checkpoint") throw new ModelFormatError("NOT_A_CHECKPOINT", "a model file has no training state; use MDN.load");
+    return MDN.fromFile(d, options);
+  }
+
+  private static async fromFile(d: ReturnType<typeof decodeFile>, options: CreateOptions): Promise<MDN> {
+    const cfg = d.header.config;
+    const k = await instantiateKernels(options.module);
+    const net = new Network(k, cfg);
+    loadInto(net, d);
+    const m = new MDN(k, net, cfg);
+    m.norm = readNormalization(d);
+    const { epochs, steps, loss, valLoss } = d.header.training;
+    m.life = { epochs, steps, loss, valLoss };
+    const r = readResume(d);
+    if (r) {
+      m.progress = r.progress;
+      m.bestWeights = r.bestWeights;
+    }
+    return m;
+  }
+
+  /** The model as a file: weights, config, normalisation, generator state, training facts. */
+  save(): Uint8Array {
+    this.assertAlive();
+    return writeFile(this.net, this.norm, this.trainingInfo(), null);
+  }
+
+  /**
+   * The full training state as a file: a model plus Adam's moments and step count, the epoch
+   * reached, the early-stopping state and the best weights. Call it after fit or from onEpochEnd;
+   * `MDN.loadCheckpoint(bytes)` then `fit(..., { initialEpoch: <that epoch>, epochs })` trains on
+   * exactly as an uninterrupted fit would.
+   */
+  saveCheckpoint(): Uint8Array {
+    this.assertAlive();
+    if (this.progress.inEpoch) {
+      throw new MdnError("BUSY", "saveCheckpoint", "a call at an epoch boundary (after fit, or in onEpochEnd)", "a call in the middle of an epoch");
+    }
+    return writeFile(this.net, this.norm, this.trainingInfo(), this.resumeState());
+  }
+
+  /** Copies of the standardisation statistics, or null when the model does not standardise. */
+  get normalization(): Normalization | null {
+    const n = this.norm;
+    return n && { xMean: n.xMean.slice(), xStd: n.xStd.slice(), yMean: n.yMean.slice(), yStd: n.yStd.slice() };
+  }
+
+  /** Training facts as of now (a running fit included). */
+  private trainingInfo(): TrainingInfo {
+    const r = this.running;
+    const p = this.progress;
+    return {
+      fresh: this.net.fresh,
+      epochs: this.life.epochs + (r ? p.epoch - r.epoch : 0),
+      steps: this.life.steps + (r ? Math.max(0, this.net.step - r.step) : 0),
+      loss: r && p.loss !== null ? p.loss : this.life.loss,
+      valLoss: r && p.valLoss !== null ? p.valLoss : this.life.valLoss,
+    };
+  }
+
+  private resumeState(): ResumeState {
+    // During a fit the best weights live in its arena, and only if it keeps them.
+    const r = this.running;
+    let best = this.bestWeights;
+    if (r) {
+      const keeps = r.plan.earlyStopping?.restoreBestWeights && this.progress.earlyStopping?.bestEpoch !== undefined;
+      best = keeps ? snapshotToFlat(this.net, this.training!.snapshot) : null;
+    }
+    return { progress: this.progress, adamSteps: this.net.step, bestWeights: best };
+  }
+
   get inputDim(): number {
     return this.config.inputDim;
   }
@@ -111,24 +223,32 @@ export class MDN {
   async fit(x: MatrixLike, y: MatrixLike, options: FitOptions = {}): Promise<History> {
     this.assertAlive();
     if (this.training) throw new MdnError("BUSY", "fit", "no other fit running on this model", "a fit in progress");
-    const plan = this.planFit(x, y, options);
+    const { plan, norm } = this.planFit(x, y, options);
     if (plan.signal?.aborted) throw plan.signal.reason;
     this.stopTraining = false;
+    this.norm = norm;
     if (this.config.meanInit === "targets" && this.net.fresh) initMeansFromTargets(this.net, plan.y);
     this.net.fresh = false;
     const arena = planTrainArena(this.net, plan);
     this.training = arena;
     this.infer = null;
+    this.progress = { epoch: plan.initialEpoch, earlyStopping: plan.resume, inEpoch: false, loss: null, valLoss: null };
+    this.running = { plan, epoch: plan.initialEpoch, step: this.net.step };
     try {
       stageData(this.net, plan, arena);
-      return await trainLoop(this.net, plan, arena);
+      if (plan.resume && plan.earlyStopping?.restoreBestWeights) flatToSnapshot(this.net, this.bestWeights!, arena.snapshot);
+      return await trainLoop(this.net, plan, arena, this.progress);
     } finally {
+      const info = this.trainingInfo();
+      this.life = { epochs: info.epochs, steps: info.steps, loss: info.loss, valLoss: info.valLoss };
+      this.bestWeights = this.resumeState().bestWeights;
+      this.running = null;
       this.training = null;
       this.infer = null;
     }
   }
 
-  private planFit(x: MatrixLike, y: MatrixLike, o: FitOptions): TrainPlan {
+  private planFit(x: MatrixLike, y: MatrixLike, o: FitOptions): { plan: TrainPlan; norm: Normalization | null } {
     if (typeof o !== "object" || o === null) throw new MdnError("INVALID_ARGUMENT", "options", "an object", describe(o));
     const epochs = o.epochs === undefined ? 1 : positiveInt(o.epochs, "options.epochs", 1e9);
     const batchSize = o.batchSize === undefined ? 32 : positiveInt(o.batchSize, "options.batchSize", 1 << 20);
@@ -170,18 +290,55 @@ export class MDN {
       ys = sliceRows(ys, 0, at);
     }
     const earlyStopping = resolveEarlyStopping(o.earlyStopping, val !== null);
-    return {
-      x: xs, y: ys, val, epochs, batchSize, shuffle, optimizer, earlyStopping, onEpochEnd, onBatchEnd,
-      signal: o.signal, verbose,
+    const initialEpoch = o.initialEpoch === undefined ? 0 : nonNegativeInt(o.initialEpoch, "options.initialEpoch");
+    if (initialEpoch >= epochs) {
+      throw new MdnError("INVALID_CONFIG", "options.initialEpoch", `less than options.epochs (${epochs}): epochs is the final epoch count, as in Keras`, String(initialEpoch));
+    }
+    const onNonFinite = oneOf(o.onNonFinite ?? "stop", "options.onNonFinite", ["stop", "throw"] as const);
+    const norm = this.planNormalization(o.normalize, xs, ys);
+    if (norm) {
+      xs = standardize(xs, norm.xMean, norm.xStd);
+      ys = standardize(ys, norm.yMean, norm.yStd);
+      if (val) val = { x: standardize(val.x, norm.xMean, norm.xStd), y: standardize(val.y, norm.yMean, norm.yStd) };
+    }
+    const plan: TrainPlan = {
+      x: xs, y: ys, val, initialEpoch, epochs, batchSize, shuffle, optimizer, earlyStopping, onEpochEnd, onBatchEnd,
+      signal: o.signal, verbose, onNonFinite,
+      resume: this.resumable(earlyStopping, initialEpoch),
+      lossOffset: norm ? logScale(norm) : 0,
       shouldStop: () => this.stopTraining,
       checkAlive: () => this.assertAlive(),
     };
+    return { plan, norm };
+  }
+
+  /** The statistics this fit uses: the model's own, or learned now from the training rows. */
+  private planNormalization(option: unknown, x: Checked, y: Checked): Normalization | null {
+    const want = option ?? this.config.normalize;
+    if (typeof want !== "boolean") throw new MdnError("INVALID_CONFIG", "options.normalize", "a boolean", describe(want));
+    if (this.norm || !want) return this.norm;
+    if (this.life.steps > 0 || this.net.step > 0) {
+      throw new MdnError("INVALID_CONFIG", "options.normalize", "a model not yet trained (statistics are learned at the first fit)", "a model trained without normalisation");
+    }
+    return learnNormalization(x, y, this.config.covariance === "isotropic");
+  }
+
+  /**
+   * The early-stopping state to continue: only when this fit starts at the epoch the last one (or
+   * the loaded checkpoint) reached, monitors the same quantity and, for restoreBestWeights, has the
+   * best weights to go with it. Otherwise early stopping starts afresh, as in Keras.
+   */
+  private resumable(es: Required<EarlyStoppingOptions> | null, initialEpoch: number): EarlyStoppingState | null {
+    const p = this.progress.earlyStopping;
+    if (!es || !p || initialEpoch === 0 || initialEpoch !== this.progress.epoch || p.monitor !== es.monitor) return null;
+    if (es.restoreBestWeights && !this.bestWeights) return null;
+    return { ...p };
   }
 
   /** The mixture parameters for every row of x, in inference mode. */
   predict(x: MatrixLike, options: { batchSize?: number } = {}): Prediction {
     this.assertAlive();
-    const xs = toMatrix(x, "x", this.inputDim);
+    const xs = this.scaledX(toMatrix(x, "x", this.inputDim));
     const cap = this.inferCap(xs.rows, options.batchSize);
     const { components: K, outputDim: D, sigma: sig } = this.config;
     const N = xs.rows;
@@ -199,15 +356,21 @@ export class MDN {
       mu.set(new Float32Array(mem, b.mu, n * K * D), start * K * D);
       sigma.set(new Float32Array(mem, b.sigma, n * K), start * K);
     }
+    if (this.norm) unscaleMixture(this.norm, mu, sigma, D);
     return { pi, mu, sigma, shapes: { pi: [N, K], mu: [N, K, D], sigma: [N, K] } };
   }
 
-  /** Mean negative log-likelihood of y given x, in inference mode (no L2 term). */
+  /** Mean negative log-likelihood of y given x, in inference mode (no L2 term), in original units. */
   evaluate(x: MatrixLike, y: MatrixLike, options: { batchSize?: number } = {}): number {
     this.assertAlive();
-    const xs = toMatrix(x, "x", this.inputDim);
-    const ys = toMatrix(y, "y", this.outputDim);
+    let xs = toMatrix(x, "x", this.inputDim);
+    let ys = toMatrix(y, "y", this.outputDim);
     checkPair(xs, ys, "x", "y");
+    const norm = this.norm;
+    if (norm) {
+      xs = this.scaledX(xs);
+      ys = standardize(ys, norm.yMean, norm.yStd);
+    }
     const cap = this.inferCap(xs.rows, options.batchSize);
     const s = this.inferBuffers(cap).scratch;
     let sum = 0;
@@ -218,7 +381,11 @@ export class MDN {
       this.net.forward(s, n, false);
       sum += this.net.mixtureLoss(s, n);
     }
-    return sum / xs.rows;
+    return sum / xs.rows + (norm ? logScale(norm) : 0);
+  }
+
+  private scaledX(xs: Checked): Checked {
+    return this.norm ? standardize(xs, this.norm.xMean, this.norm.xStd) : xs;
   }
 
   /** Parameter counts, as Keras' count_params. */
@@ -326,6 +493,11 @@ export class MDN {
     this.infer = b;
     return b;
   }
+}
+
+function nonNegativeInt(v: unknown, argument: string): number {
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) throw new MdnError("INVALID_CONFIG", argument, "a non-negative integer", describe(v));
+  return v;
 }
 
 function resolveOptimizer(o: FitOptions["optimizer"]): AdamSettings {

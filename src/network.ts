@@ -14,6 +14,8 @@ export interface Tensor {
   size: number;
   ptr: Ptr;
   trainable: boolean;
+  /** Dense kernels: placed first in the trainable region, where the L2 penalty applies. */
+  l2: boolean;
 }
 
 interface Layer {
@@ -91,41 +93,16 @@ export class Network {
     readonly k: Kernels,
     readonly cfg: ResolvedConfig,
   ) {
-    const { inputDim, outputDim: D, components: K } = cfg;
-    this.P = K + K * D + K;
+    const planned = planTensors(cfg);
+    this.P = planned.P;
+    this.layers.push(...planned.layers);
+    this.head = planned.head;
+    this.tensors.push(...planned.tensors);
     this.sigmaAct = cfg.sigma.activation === "exp" ? SIGMA_EXP : SIGMA_SOFTPLUS;
-
-    // Plan sizes first (kernels, then other trainables, then moving statistics), then addresses.
-    const kernels: Tensor[] = [];
-    const others: Tensor[] = [];
-    const stats: Tensor[] = [];
-    const t = (name: string, shape: number[], trainable: boolean, into: Tensor[]): Tensor => {
-      const tensor = { name, shape, size: shape.reduce((a, b) => a * b, 1), ptr: 0, trainable };
-      into.push(tensor);
-      this.tensors.push(tensor);
-      return tensor;
-    };
-    let inDim = inputDim;
-    let bnIndex = 0;
-    cfg.hidden.forEach((h, i) => {
-      const kernel = t(`dense_${i + 1}/kernel`, [inDim, h.units], true, kernels);
-      const bias = t(`dense_${i + 1}/bias`, [h.units], true, others);
-      let gamma = null, beta = null, movingMean = null, movingVar = null;
-      if (h.batchNorm) {
-        bnIndex++;
-        const n = `batch_normalization_${bnIndex}`;
-        gamma = t(`${n}/gamma`, [h.units], true, others);
-        beta = t(`${n}/beta`, [h.units], true, others);
-        movingMean = t(`${n}/moving_mean`, [h.units], false, stats);
-        movingVar = t(`${n}/moving_variance`, [h.units], false, stats);
-      }
-      this.layers.push({ inDim, units: h.units, activation: h.activation, dropout: h.dropout, bn: h.batchNorm, kernel, bias, gamma, beta, movingMean, movingVar });
-      inDim = h.units;
-    });
-    this.head = {
-      kernel: t("mixture/kernel", [inDim, this.P], true, kernels),
-      bias: t("mixture/bias", [this.P], true, others),
-    };
+    // Addresses: kernels, then other trainables, then moving statistics.
+    const kernels = this.tensors.filter((x) => x.l2);
+    const others = this.tensors.filter((x) => x.trainable && !x.l2);
+    const stats = this.tensors.filter((x) => !x.trainable);
 
     const plan = new Planner(k.heap_base());
     this.params = plan.top;
@@ -203,8 +180,8 @@ export class Network {
 
   /**
    * Forward n rows staged at s.x through the hidden layers and the head into s.a. Training mode
-   * draws dropout masks and uses (and updates) batch statistics; inference mode skips dropout and
-   * uses the moving statistics.
+   * draws dropout masks and uses batch statistics (left in s for updateMovingStats); inference mode
+   * skips dropout and uses the moving statistics.
    */
   forward(s: Scratch, n: number, training: boolean): void {
     const k = this.k;
@@ -223,7 +200,6 @@ export class Network {
       if (l.bn) {
         if (training) {
           k.batchnorm_forward_train(b.bn, b.xhat, b.mean, b.vari, cur, l.gamma!.ptr, l.beta!.ptr, n, l.units, l.bn.epsilon);
-          k.batchnorm_update_moving(l.movingMean!.ptr, l.movingVar!.ptr, b.mean, b.vari, l.units, l.bn.momentum);
         } else {
           k.batchnorm_forward_infer(b.bn, cur, l.gamma!.ptr, l.beta!.ptr, l.movingMean!.ptr, l.movingVar!.ptr, n, l.units, l.bn.epsilon);
         }
@@ -232,6 +208,18 @@ export class Network {
       inp = cur;
     }
     k.dense_forward(s.a, inp, this.head.kernel.ptr, this.head.bias.ptr, n, this.headInDim(), this.P);
+  }
+
+  /**
+   * Fold the batch statistics of the last training forward into the moving statistics. Kept apart
+   * from forward so that a batch found non-finite leaves the moving statistics untouched.
+   */
+  updateMovingStats(s: Scratch): void {
+    for (let i = 0; i < this.layers.length; i++) {
+      const l = this.layers[i]!;
+      const b = s.layers[i]!;
+      if (l.bn) this.k.batchnorm_update_moving(l.movingMean!.ptr, l.movingVar!.ptr, b.mean, b.vari, l.units, l.bn.momentum);
+    }
   }
 
   /** Sum over n rows of the NLL of the targets at s.y given s.a; fills s.gamma and s.nll. */
@@ -308,6 +296,32 @@ export class Network {
     this.k.copy_bytes(this.stats, src + this.paramBytes, this.statsBytes);
   }
 
+  /** Bytes of the whole training state: params | grads | m | v | moving stats | generator. */
+  get stateBytes(): number {
+    return this.fixedEnd - this.params;
+  }
+
+  /** Copy the whole training state (one copy; the gradients ride along). */
+  saveState(dst: Ptr): void {
+    this.k.copy_bytes(dst, this.params, this.stateBytes);
+  }
+
+  loadState(src: Ptr): void {
+    this.k.copy_bytes(this.params, src, this.stateBytes);
+  }
+
+  /** True when every gradient of the last backward is finite. */
+  gradsFinite(): boolean {
+    return this.k.all_finite(this.grad(this.params), this.paramBytes / 4) === 1;
+  }
+
+  /** True when the weights, Adam moments and moving statistics are all finite. */
+  stateFinite(): boolean {
+    const k = this.k;
+    const pb = this.paramBytes;
+    return k.all_finite(this.params, pb / 4) === 1 && k.all_finite(this.params + 2 * pb, (2 * pb) / 4) === 1 && k.all_finite(this.stats, this.statsBytes / 4) === 1;
+  }
+
   private headInDim(): number {
     return this.head.kernel.shape[0]!;
   }
@@ -320,6 +334,42 @@ export class Network {
     if (l.dropout > 0) return b.drop;
     return b.h;
   }
+}
+
+/**
+ * The tensors of a network for `cfg`, in Keras order, with their shapes (pointers 0): the
+ * constructor places them in the arena, and the model-file loader checks a file's tensor table
+ * against this list before anything is allocated.
+ */
+export function planTensors(cfg: ResolvedConfig): { P: number; layers: Layer[]; head: { kernel: Tensor; bias: Tensor }; tensors: Tensor[] } {
+  const { inputDim, outputDim: D, components: K } = cfg;
+  const P = K + K * D + K;
+  const tensors: Tensor[] = [];
+  const layers: Layer[] = [];
+  const t = (name: string, shape: number[], trainable: boolean, l2 = false): Tensor => {
+    const tensor = { name, shape, size: shape.reduce((a, b) => a * b, 1), ptr: 0, trainable, l2 };
+    tensors.push(tensor);
+    return tensor;
+  };
+  let inDim = inputDim;
+  let bnIndex = 0;
+  cfg.hidden.forEach((h, i) => {
+    const kernel = t(`dense_${i + 1}/kernel`, [inDim, h.units], true, true);
+    const bias = t(`dense_${i + 1}/bias`, [h.units], true);
+    let gamma = null, beta = null, movingMean = null, movingVar = null;
+    if (h.batchNorm) {
+      bnIndex++;
+      const n = `batch_normalization_${bnIndex}`;
+      gamma = t(`${n}/gamma`, [h.units], true);
+      beta = t(`${n}/beta`, [h.units], true);
+      movingMean = t(`${n}/moving_mean`, [h.units], false);
+      movingVar = t(`${n}/moving_variance`, [h.units], false);
+    }
+    layers.push({ inDim, units: h.units, activation: h.activation, dropout: h.dropout, bn: h.batchNorm, kernel, bias, gamma, beta, movingMean, movingVar });
+    inDim = h.units;
+  });
+  const head = { kernel: t("mixture/kernel", [inDim, P], true, true), bias: t("mixture/bias", [P], true) };
+  return { P, layers, head, tensors };
 }
 
 /** Keras' glorot_uniform limit. */

@@ -2,10 +2,10 @@
 // Per batch it makes only kernel calls on the arena: no JS allocation (STYLE, "allocates nothing
 // per batch"), unless the user asked for an onBatchEnd callback.
 
-import { writeF32 } from "./arena.js";
+import { Planner, writeF32 } from "./arena.js";
 import { type Checked } from "./data.js";
+import { type NonFiniteCause, NonFiniteError, type NonFiniteReport } from "./errors.js";
 import type { AdamSettings, Network, Scratch } from "./network.js";
-import { Planner } from "./arena.js";
 
 export interface Logs {
   loss: number;
@@ -32,6 +32,30 @@ export interface History {
   stoppedEpoch?: number;
   /** With early stopping: the epoch whose weights are kept when restoreBestWeights is set. */
   bestEpoch?: number;
+  /** Set when a batch went non-finite and onNonFinite "stop" ended training there. */
+  nonFinite?: NonFiniteReport;
+}
+
+/** Early-stopping bookkeeping, carried from epoch to epoch and into checkpoints. */
+export interface EarlyStoppingState {
+  monitor: "val_loss" | "loss";
+  /** Best monitored value so far (Infinity before the first epoch). */
+  best: number;
+  /** Epochs since the last improvement. */
+  wait: number;
+  bestEpoch: number | undefined;
+}
+
+/** Where training stands between epochs: what a checkpoint records and a resumed fit continues. */
+export interface TrainProgress {
+  /** Epochs finished, in Keras' initialEpoch numbering: a resumed fit starts at this epoch. */
+  epoch: number;
+  earlyStopping: EarlyStoppingState | null;
+  /** True while an epoch is under way (a checkpoint then could not resume exactly). */
+  inEpoch: boolean;
+  /** Losses of the last finished epoch (training facts for the file header). */
+  loss: number | null;
+  valLoss: number | null;
 }
 
 /** Everything the loop needs, already validated. */
@@ -39,6 +63,8 @@ export interface TrainPlan {
   x: Checked;
   y: Checked;
   val: { x: Checked; y: Checked } | null;
+  /** Keras semantics: train epochs initialEpoch .. epochs - 1. */
+  initialEpoch: number;
   epochs: number;
   batchSize: number;
   shuffle: boolean;
@@ -48,6 +74,11 @@ export interface TrainPlan {
   onBatchEnd?: (batch: number, logs: { batch: number; size: number; loss: number }) => void | Promise<void>;
   signal?: AbortSignal;
   verbose: 0 | 1 | 2;
+  onNonFinite: "stop" | "throw";
+  /** Early-stopping state to continue from (a resumed fit), or null to start afresh. */
+  resume: EarlyStoppingState | null;
+  /** Added to reported losses: the log-Jacobian of target standardisation (0 without it). */
+  lossOffset: number;
   /** Checked between batches; lets dispose() or `model.stopTraining` end the loop. */
   shouldStop: () => boolean;
   checkAlive: () => void;
@@ -62,6 +93,8 @@ export interface TrainArena {
   yVal: number;
   idx: number;
   snapshot: number;
+  /** The training state at the start of the epoch, to go back to if an Adam step overflows. */
+  good: number;
   end: number;
 }
 
@@ -78,7 +111,8 @@ export function planTrainArena(net: Network, plan: TrainPlan): TrainArena {
   const yVal = nv ? p.take(nv * D) : 0;
   const idx = p.take(n);
   const snapshot = plan.earlyStopping?.restoreBestWeights ? p.take(net.snapshotBytes / 4) : 0;
-  const arena = { scratch, xTrain, yTrain, xVal, yVal, idx, snapshot, end: p.top };
+  const good = p.take(net.stateBytes / 4);
+  const arena = { scratch, xTrain, yTrain, xVal, yVal, idx, snapshot, good, end: p.top };
   const have = net.k.memory.buffer.byteLength;
   if (arena.end > have) net.k.memory.grow(Math.ceil((arena.end - have) / 65536));
   return arena;
@@ -94,6 +128,21 @@ export function stageData(net: Network, plan: TrainPlan, ar: TrainArena): void {
     writeF32(k, ar.yVal, plan.val.y.data);
   }
   k.iota_u32(ar.idx, plan.x.rows);
+}
+
+/**
+ * One training step on the m rows staged in s: returns null when it was applied, or what went
+ * non-finite. A bad loss or gradient is found before anything changes (the batch-norm moving
+ * statistics are folded in only after the check); an overflowing update is found after it, and the
+ * caller restores the epoch's starting state.
+ */
+function step(net: Network, s: Scratch, m: number, o: AdamSettings, loss: number): NonFiniteCause | null {
+  if (!Number.isFinite(loss)) return "loss";
+  net.backward(s, m);
+  if (!net.gradsFinite()) return "gradients";
+  net.updateMovingStats(s);
+  net.adamStep(o);
+  return net.stateFinite() ? null : "update";
 }
 
 /** Mean NLL (plus the L2 penalty when set) of rows at xPtr/yPtr, inference mode, in chunks. */
@@ -138,7 +187,7 @@ function makeYielder(): { next: () => Promise<void>; close: () => void } {
   return { next: () => new Promise((r) => setTimeout(r, 0)), close: () => {} };
 }
 
-export async function trainLoop(net: Network, plan: TrainPlan, ar: TrainArena): Promise<History> {
+export async function trainLoop(net: Network, plan: TrainPlan, ar: TrainArena, progress: TrainProgress): Promise<History> {
   const k = net.k;
   const s = ar.scratch;
   const { inputDim: I, outputDim: D } = net.cfg;
@@ -149,17 +198,28 @@ export async function trainLoop(net: Network, plan: TrainPlan, ar: TrainArena): 
   const history: History = { epoch: [], history: { loss: [] } };
   if (plan.val) history.history.val_loss = [];
   const es = plan.earlyStopping;
-  let best = Infinity;
-  let wait = 0;
+  const r = plan.resume;
+  let best = r ? r.best : Infinity;
+  let wait = r ? r.wait : 0;
+  if (r) history.bestEpoch = r.bestEpoch;
+  let failed: NonFiniteReport | null = null;
   const yielder = makeYielder();
   const abortIfNeeded = () => {
     plan.checkAlive();
     if (plan.signal?.aborted) throw plan.signal.reason;
   };
   try {
-    for (let epoch = 0; epoch < plan.epochs; epoch++) {
+    for (let epoch = plan.initialEpoch; epoch < plan.epochs; epoch++) {
       const t0 = plan.verbose ? performance.now() : 0;
-      if (plan.shuffle) k.rng_shuffle(ar.idx, n, net.rng);
+      progress.inEpoch = true;
+      const goodStep = net.step;
+      net.saveState(ar.good);
+      // Each epoch's order is a fresh permutation drawn from the generator, so it depends only on
+      // the generator state: a fit resumed from a checkpoint shuffles as the straight run did.
+      if (plan.shuffle) {
+        k.iota_u32(ar.idx, n);
+        k.rng_shuffle(ar.idx, n, net.rng);
+      }
       let lossSum = 0;
       for (let b = 0; b < batches; b++) {
         abortIfNeeded();
@@ -171,16 +231,25 @@ export async function trainLoop(net: Network, plan: TrainPlan, ar: TrainArena): 
         net.forward(s, m, true);
         const batchNll = net.mixtureLoss(s, m);
         // Keras reports the regularised loss: data term plus l2 * sum(w^2) as it was for this batch.
-        const batchLoss = batchNll / m + (l2 > 0 ? l2 * net.kernelSumSquares() : 0);
-        net.backward(s, m);
-        net.adamStep(plan.optimizer);
+        const batchLoss = batchNll / m + (l2 > 0 ? l2 * net.kernelSumSquares() : 0) + plan.lossOffset;
+        const cause = step(net, s, m, plan.optimizer, batchLoss);
+        if (cause !== null) {
+          if (cause === "update") {
+            net.loadState(ar.good);
+            net.step = goodStep;
+          }
+          failed = { epoch, batch: b, cause };
+          break;
+        }
         lossSum += batchLoss * m;
         if (plan.onBatchEnd) await plan.onBatchEnd(b, { batch: b, size: m, loss: batchLoss });
       }
+      progress.inEpoch = false;
+      if (failed) break;
       const logs: Logs = { loss: lossSum / n };
       if (plan.val) {
         const penalty = l2 > 0 ? l2 * net.kernelSumSquares() : 0;
-        logs.val_loss = datasetLoss(net, s, ar.xVal, ar.yVal, plan.val.x.rows) + penalty;
+        logs.val_loss = datasetLoss(net, s, ar.xVal, ar.yVal, plan.val.x.rows) + penalty + plan.lossOffset;
         history.history.val_loss!.push(logs.val_loss);
       }
       history.epoch.push(epoch);
@@ -210,6 +279,10 @@ export async function trainLoop(net: Network, plan: TrainPlan, ar: TrainArena): 
           stop = true;
         }
       }
+      progress.epoch = epoch + 1;
+      progress.loss = logs.loss;
+      progress.valLoss = logs.val_loss ?? null;
+      progress.earlyStopping = es ? { monitor: es.monitor, best, wait, bestEpoch: history.bestEpoch } : null;
       if (plan.onEpochEnd) await plan.onEpochEnd(epoch, logs);
       if (stop || plan.shouldStop()) break;
       if (epoch + 1 < plan.epochs) {
@@ -217,8 +290,13 @@ export async function trainLoop(net: Network, plan: TrainPlan, ar: TrainArena): 
         abortIfNeeded();
       }
     }
+    if (failed) {
+      history.nonFinite = failed;
+      if (plan.onNonFinite === "throw") throw new NonFiniteError(failed, history);
+    }
     if (es?.restoreBestWeights && history.bestEpoch !== undefined) net.loadSnapshot(ar.snapshot);
   } finally {
+    progress.inEpoch = false;
     yielder.close();
   }
   return history;

@@ -1,0 +1,93 @@
+// Optional standardisation of inputs and targets (`normalize: true`), learned from the training
+// rows at the first fit and stored in the model file. The network sees x' = (x - mean_x) / std_x and
+// y' = (y - mean_y) / std_y; everything handed back is in original units:
+//   mu = mu' * std_y + mean_y,  sigma = sigma' * std_y,
+//   log p(y | x) = log p'(y' | x') - sum_d log std_y_d   (the Jacobian of y -> y').
+// An isotropic mixture stays isotropic in original units only if every target dimension is scaled
+// alike, so for covariance "isotropic" std_y is one shared scale, sqrt(mean_d var_d), repeated D times.
+// Statistics are float64 sums rounded to float32 once, so a saved and reloaded model applies exactly
+// the same numbers.
+
+import type { Checked } from "./data.js";
+
+export interface Normalization {
+  xMean: Float32Array; // (I)
+  xStd: Float32Array; // (I)
+  yMean: Float32Array; // (D)
+  yStd: Float32Array; // (D)
+}
+
+/** Per-column mean and population standard deviation (a constant column gets std 1, as scikit-learn). */
+function columnStats(m: Checked): { mean: Float64Array; variance: Float64Array } {
+  const { rows, cols, data } = m;
+  const mean = new Float64Array(cols);
+  const variance = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) mean[c]! += data[r * cols + c]!;
+  for (let c = 0; c < cols; c++) mean[c]! /= rows;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const t = data[r * cols + c]! - mean[c]!;
+      variance[c]! += t * t;
+    }
+  }
+  for (let c = 0; c < cols; c++) variance[c]! /= rows;
+  return { mean, variance };
+}
+
+/** A usable scale: positive, finite and finite when inverted, else 1. */
+function scale(variance: number): number {
+  const s = Math.fround(Math.sqrt(variance));
+  return s > 0 && Number.isFinite(s) && Number.isFinite(1 / s) ? s : 1;
+}
+
+export function learnNormalization(x: Checked, y: Checked, sharedYScale: boolean): Normalization {
+  const xs = columnStats(x);
+  const ys = columnStats(y);
+  const xStd = Float32Array.from(xs.variance, scale);
+  let yStd = Float32Array.from(ys.variance, scale);
+  if (sharedYScale) {
+    let v = 0;
+    for (const c of ys.variance) v += c;
+    yStd = new Float32Array(y.cols).fill(scale(v / y.cols));
+  }
+  return { xMean: Float32Array.from(xs.mean), xStd, yMean: Float32Array.from(ys.mean), yStd };
+}
+
+/** Why a stored normalisation cannot be used, or null when it can. */
+export function normalizationProblem(n: Normalization, sharedYScale: boolean): string | null {
+  for (const [name, std] of [["x_std", n.xStd], ["y_std", n.yStd]] as const) {
+    for (let i = 0; i < std.length; i++) {
+      if (!(std[i]! > 0) || !Number.isFinite(1 / std[i]!)) return `${name}[${i}] is ${std[i]}, not a positive scale`;
+    }
+  }
+  if (sharedYScale && n.yStd.some((v) => v !== n.yStd[0])) return "y_std differs between dimensions of an isotropic model";
+  return null;
+}
+
+/** (m - mean) / std row by row, as a new float32 matrix (computed in float64, rounded once). */
+export function standardize(m: Checked, mean: Float32Array, std: Float32Array): Checked {
+  const { rows, cols, data } = m;
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) out[r * cols + c] = (data[r * cols + c]! - mean[c]!) / std[c]!;
+  }
+  return { data: out, rows, cols };
+}
+
+/** Means (N, K, D) and isotropic sigmas (N, K) back to original units, in place. */
+export function unscaleMixture(n: Normalization, mu: Float32Array, sigma: Float32Array, D: number): void {
+  for (let i = 0; i < mu.length; i++) {
+    const d = i % D;
+    mu[i] = mu[i]! * n.yStd[d]! + n.yMean[d]!;
+  }
+  // Isotropic: one shared scale (see the header).
+  const s = n.yStd[0]!;
+  for (let i = 0; i < sigma.length; i++) sigma[i] = sigma[i]! * s;
+}
+
+/** log |d y' / d y| = -sum_d log std_y_d: add its negative to an NLL to state it in original units. */
+export function logScale(n: Normalization): number {
+  let s = 0;
+  for (const v of n.yStd) s += Math.log(v);
+  return s;
+}
