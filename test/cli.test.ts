@@ -170,6 +170,36 @@ describe("mdn-wasm train, info, evaluate, predict, sample", () => {
     }
   });
 
+  it("standardises with --normalize and keeps the statistics in the model file", async () => {
+    const r = await run("train", "train.csv", "--y", "y1,y2", "--x", "x1,x2", "--normalize", "--epochs", "3", "--hidden", "8", "--out", "n.mdn");
+    expect(r.code).toBe(0);
+    const info = JSON.parse((await run("info", "n.mdn", "--json")).stdout);
+    expect(info.config.normalize).toBe(true);
+    const d = seedClusters(400, 1);
+    const mean = (j: number) => {
+      let s = 0;
+      for (let i = 0; i < 320; i++) s += d.x[2 * i + j]!;
+      return s / 320;
+    };
+    expect(info.normalization.xMean[0]).toBeCloseTo(mean(0), 4);
+    expect(info.normalization.xMean[1]).toBeCloseTo(mean(1), 4);
+    const plain = JSON.parse((await run("info", "m.mdn", "--json")).stdout);
+    expect(plain.normalization).toBeNull();
+  });
+
+  it("works without the facts file when --x / --y name the columns", async () => {
+    writeFileSync(at("bare.mdn"), readFileSync(at("m.mdn")));
+    const noCols = await run("predict", "bare.mdn", "test.csv", "--what", "mean");
+    expect(noCols.code).toBe(2);
+    expect(noCols.stderr).toMatch(/--x is needed: the model has no facts file/);
+    const p = await run("predict", "bare.mdn", "test.csv", "--what", "mean", "--x", "x1,x2");
+    expect(p.code).toBe(0);
+    const withFacts = await run("predict", "m.mdn", "test.csv", "--what", "mean");
+    expect(p.stdout).toBe(withFacts.stdout.replace("y1,y2", "y0,y1"));
+    const text = await run("info", "bare.mdn");
+    expect(text.stdout).toMatch(/facts: +none \(bare\.mdn\.json is missing/);
+  });
+
   it("reads headerless and semicolon files with columns by index", async () => {
     const rows = readFileSync(at("train.csv"), "utf8").split("\r\n").slice(1, 201).map((l) => l.split(",").slice(0, 4).join(";"));
     writeFileSync(at("plain.csv"), rows.join("\n"));
@@ -220,7 +250,7 @@ describe("mdn-wasm errors and exit codes", () => {
     expect(r.stderr).toMatch(/^mdn-wasm: the model's input columns \(--x to choose others\): no column "x1" in other\.csv/);
     const notModel = await run("info", "other.csv");
     expect(notModel.code).toBe(1);
-    expect(notModel.stderr).toBe("mdn-wasm: other.csv: not a model file written by mdn-wasm train\n");
+    expect(notModel.stderr).toMatch(/^mdn-wasm: other\.csv: model file rejected \((TRUNCATED|BAD_MAGIC)\)/);
   });
 
   it("exits 2 on bad usage and points at --help", async () => {

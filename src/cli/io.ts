@@ -42,15 +42,17 @@ export function outputDelimiter(v: Values): string {
 
 /**
  * The model's input (and, when wanted, target) columns in a table: from --x / --y when given,
- * else the names (or indices) recorded at training.
+ * else the names (or indices) recorded at training in the model's facts file.
  */
-export function modelColumns(t: Table, v: Values, recorded: { x: string[]; y: string[] }, which: "x" | "xy") {
-  const xSpec = str(v, "x") ?? recorded.x.join(",");
-  const x = resolveColumns(t, xSpec, str(v, "x") ? "--x" : "the model's input columns (--x to choose others)");
-  if (which === "x") return { x: numericColumns(t, x), y: null };
-  const ySpec = str(v, "y") ?? recorded.y.join(",");
-  const y = resolveColumns(t, ySpec, str(v, "y") ? "--y" : "the model's target columns (--y to choose others)");
-  return { x: numericColumns(t, x), y: numericColumns(t, y) };
+export function modelColumns(t: Table, v: Values, recorded: { x: string[]; y: string[] } | null, which: "x" | "xy") {
+  const pick = (option: "x" | "y") => {
+    const given = str(v, option);
+    if (given !== undefined) return resolveColumns(t, given, `--${option}`);
+    if (!recorded) throw new UsageError(`--${option} is needed: the model has no facts file (model.mdn.json) recording its columns`);
+    return resolveColumns(t, recorded[option].join(","), `the model's ${option === "x" ? "input" : "target"} columns (--${option} to choose others)`);
+  };
+  const x = numericColumns(t, pick("x"));
+  return { x, y: which === "xy" ? numericColumns(t, pick("y")) : null };
 }
 
 /** Write text to a file (atomically) or, with no path or "-", to stdout. */

@@ -1,17 +1,19 @@
 /// <reference types="node" />
-// Model files for the CLI: the one place that knows how a model and the CLI's facts about it
-// (which CSV columns were inputs and targets, how training went) reach the disk.
+// Model files for the CLI: the one place that knows how a model and the CLI's facts about it reach
+// the disk.
 //
-// INTERIM: the library's own save/load (issue 7, branch feat/files) has not landed yet, so this
-// writes JSON with the resolved config and every weight (float32, base64) through the public
-// getWeights / setWeights. When `model.save()` / `MDN.load()` land, only this file changes.
+// `model.mdn` is exactly the library's `model.save()` bytes, so `MDN.load` reads it anywhere
+// (Node, browsers, workers). The file format holds only the library's own fields (its header
+// admits no free strings), so what the CLI adds, the CSV column names and how the run went, goes
+// beside it in `model.mdn.json`. Without that file the model still works: --x / --y then say which
+// columns to use.
 
 import { readFile } from "node:fs/promises";
-import { MDN, type ResolvedConfig } from "../index.js";
+import { MDN } from "../index.js";
 import { CliError } from "./errors.js";
 import { atomicWrite } from "./io.js";
 
-/** What the CLI records beside the weights. */
+/** What the CLI records about a training run. */
 export interface Facts {
   /** Input and target columns, by name when the training file had a header, else by index. */
   x: string[];
@@ -19,47 +21,45 @@ export interface Facts {
   data: string;
   rows: { train: number; validation: number };
   epochs: number;
+  /** 0-based; -1 when Ctrl-C came before the first epoch ended. */
   bestEpoch: number;
-  loss: number;
+  loss: number | null;
   valLoss: number | null;
   interrupted: boolean;
   seconds: number;
   createdAt: string;
 }
 
-const FORMAT = "mdn-wasm-cli/interim-1";
-
-export async function saveModel(path: string, model: MDN, facts: Facts): Promise<void> {
-  const weights = model.getWeights().map((w) => ({
-    name: w.name,
-    shape: w.shape,
-    data: Buffer.from(w.data.buffer, w.data.byteOffset, w.data.byteLength).toString("base64"),
-  }));
-  const doc = { format: FORMAT, config: model.config, facts, weights };
-  await atomicWrite(path, JSON.stringify(doc));
+/** Names for the target columns in output files: the recorded ones, else y0, y1, ... */
+export function targetNames(facts: Facts | null, outputDim: number): string[] {
+  return facts?.y ?? Array.from({ length: outputDim }, (_, d) => `y${d}`);
 }
 
-export async function loadModel(path: string): Promise<{ model: MDN; facts: Facts }> {
-  let text: string;
+export const factsPath = (path: string) => `${path}.json`;
+
+export async function saveModel(path: string, model: MDN, facts: Facts): Promise<void> {
+  await atomicWrite(path, model.save());
+  await atomicWrite(factsPath(path), JSON.stringify(facts, null, 2) + "\n");
+}
+
+export async function loadModel(path: string): Promise<{ model: MDN; facts: Facts | null }> {
+  let bytes: Uint8Array;
   try {
-    text = await readFile(path, "utf8");
+    bytes = await readFile(path);
   } catch (e) {
     throw new CliError(`${path}: cannot read the model file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  let doc: { format?: unknown; config: ResolvedConfig; facts: Facts; weights: Array<{ name: string; shape: number[]; data: string }> };
+  let model: MDN;
   try {
-    doc = JSON.parse(text);
-  } catch {
-    throw new CliError(`${path}: not a model file written by mdn-wasm train`);
+    model = await MDN.load(bytes);
+  } catch (e) {
+    throw new CliError(`${path}: ${(e as Error).message}`);
   }
-  if (doc.format !== FORMAT) throw new CliError(`${path}: not a model file written by mdn-wasm train`);
-  const c = doc.config;
-  const model = await MDN.create({ ...c, hidden: c.hidden.map((h) => ({ ...h, batchNorm: h.batchNorm ?? false })) });
-  model.setWeights(
-    doc.weights.map((w) => {
-      const b = Buffer.from(w.data, "base64");
-      return { name: w.name, shape: w.shape, data: new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)) };
-    }),
-  );
-  return { model, facts: doc.facts };
+  let facts: Facts | null = null;
+  try {
+    facts = JSON.parse(await readFile(factsPath(path), "utf8")) as Facts;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new CliError(`${factsPath(path)}: unreadable (${(e as Error).message}); delete it and name the columns with --x / --y`);
+  }
+  return { model, facts };
 }

@@ -5,7 +5,7 @@ import { choice, type Command, str, type Values } from "./args.js";
 import { writeCsv } from "./csv.js";
 import { EXIT_OK } from "./errors.js";
 import { CSV_HELP, CSV_OPTIONS, modelColumns, outputDelimiter, readTable, writeOutput } from "./io.js";
-import { loadModel } from "./modelfile.js";
+import { loadModel, targetNames } from "./modelfile.js";
 
 const help = `Usage: mdn-wasm predict <model.mdn> <data.csv> [--what params|mean] [--out out.csv]
 
@@ -33,7 +33,7 @@ async function runPredict(v: Values, [modelPath, dataPath]: string[]): Promise<n
   const table = await readTable(dataPath!, v);
   const { x } = modelColumns(table, v, facts, "x");
   const p = model.predict(x);
-  const csv = what === "params" ? paramsCsv(p, facts.y, outputDelimiter(v)) : meanCsv(p, facts.y, outputDelimiter(v));
+  const csv = what === "params" ? paramsCsv(p, targetNames(facts, model.outputDim), outputDelimiter(v)) : meanCsv(p, targetNames(facts, model.outputDim), outputDelimiter(v));
   model.dispose();
   await writeOutput(str(v, "out"), csv);
   return EXIT_OK;

@@ -5,7 +5,7 @@ import { type Command, int, num, str, type Values } from "./args.js";
 import { writeCsv } from "./csv.js";
 import { EXIT_OK } from "./errors.js";
 import { CSV_HELP, CSV_OPTIONS, modelColumns, outputDelimiter, readTable, writeOutput } from "./io.js";
-import { loadModel } from "./modelfile.js";
+import { loadModel, targetNames } from "./modelfile.js";
 
 const help = `Usage: mdn-wasm sample <model.mdn> <data.csv> [--n 10] [--temperature 1] [--out samples.csv]
 
@@ -44,7 +44,8 @@ async function runSample(v: Values, [modelPath, dataPath]: string[]): Promise<nu
   const table = await readTable(dataPath!, v);
   const { x } = modelColumns(table, v, facts, "x");
   const draws = drawSamples(model.predict(x), n, temperature, seed);
-  const D = facts.y.length;
+  const names = targetNames(facts, model.outputDim);
+  const D = names.length;
   const rows = function* () {
     for (let r = 0; r < table.rows.length; r++) {
       for (let s = 0; s < n; s++) {
@@ -54,7 +55,7 @@ async function runSample(v: Values, [modelPath, dataPath]: string[]): Promise<nu
     }
   };
   model.dispose();
-  await writeOutput(str(v, "out"), writeCsv(["row", "sample", ...facts.y], rows(), outputDelimiter(v)));
+  await writeOutput(str(v, "out"), writeCsv(["row", "sample", ...names], rows(), outputDelimiter(v)));
   return EXIT_OK;
 }
 

@@ -91,6 +91,7 @@ async function runTrain(v: Values, [path]: string[]): Promise<number> {
     outputDim: yCols.length,
     components,
     hidden: hidden.map((units) => ({ units, activation })),
+    normalize: v.normalize === true,
     ...(seed === undefined ? {} : { seed }),
   });
   const monitor = split > 0 ? "val_loss" : "loss";
@@ -154,7 +155,7 @@ async function runTrain(v: Values, [path]: string[]): Promise<number> {
     rows: { train: trainRows, validation: rows - trainRows },
     epochs: epochsRun,
     bestEpoch: kept?.epoch ?? -1,
-    loss: kept?.loss ?? NaN,
+    loss: kept?.loss ?? null,
     valLoss: kept?.valLoss ?? null,
     interrupted,
     seconds: (performance.now() - t0) / 1000,
