@@ -49,22 +49,21 @@ function clustersCsv(rows: number, seed: number): string {
 
 const readRows = (f: string) => parseCsv(readFileSync(at(f), "utf8"), f).records;
 
-beforeAll(() => {
+/** The model most tests use: m.mdn, trained once. */
+const TRAIN = ["train", "train.csv", "--x", "x1,x2", "--y", "y1,y2", "-k", "4", "--hidden", "16,16", "--epochs", "40", "--seed", "3", "--out", "m.mdn"];
+
+beforeAll(async () => {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build (npm test does)`);
   dir = mkdtempSync(join(tmpdir(), "mdn-cli-"));
   writeFileSync(at("train.csv"), clustersCsv(400, 1));
   writeFileSync(at("test.csv"), clustersCsv(200, 2));
+  const r = await run(...TRAIN);
+  expect(r.stderr).toMatch(/wrote m\.mdn/);
+  expect(r.code).toBe(0);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("mdn-wasm train, info, evaluate, predict, sample", () => {
-  const TRAIN = ["train", "train.csv", "--x", "x1,x2", "--y", "y1,y2", "-k", "4", "--hidden", "16,16", "--epochs", "40", "--seed", "3", "--out", "m.mdn"];
-
-  beforeAll(async () => {
-    const r = await run(...TRAIN);
-    expect(r.stderr).toMatch(/wrote m\.mdn/);
-    expect(r.code).toBe(0);
-  });
 
   it("trains with one progress line per epoch off a terminal and records the facts", async () => {
     const again = await run(...TRAIN.slice(0, -1), "m2.mdn");
