@@ -13,8 +13,11 @@ Draw samples of the targets for every row's inputs. Output columns: row (0-based
 sample (0..n-1), then one column per target; n output rows per data row.
 
   -n, --n N            Samples per row, default 10.
-  --temperature T      Default 1. Below 1 sharpens, above 1 flattens: the mixing weights become
-                       softmax(log pi / T) and every sigma is multiplied by sqrt(T).
+  --temperature T      Temperature on the mixing weights, default 1: they become
+                       softmax(log pi / T), so below 1 sharpens towards the likeliest component
+                       and above 1 flattens towards uniform.
+  --sigma-temperature S  Factor on every variance, default 1 (each sigma times sqrt(S)); 0 returns
+                       the chosen component's mean.
   --seed N             Seed for the draws, default 0: the same seed gives the same samples.
   --x COLS             Input columns; default the ones the model was trained on.
   -o, --out FILE       Output CSV; default stdout.
@@ -30,6 +33,7 @@ export const sample: Command = {
     x: { type: "string" },
     n: { type: "string", short: "n" },
     temperature: { type: "string" },
+    "sigma-temperature": { type: "string" },
     seed: { type: "string" },
     out: { type: "string", short: "o" },
   },
@@ -39,11 +43,12 @@ export const sample: Command = {
 async function runSample(v: Values, [modelPath, dataPath]: string[]): Promise<number> {
   const n = int(v, "n", 10, 1, 1e6);
   const temperature = num(v, "temperature", 1, 1e-6, 1e6);
+  const sigmaTemperature = num(v, "sigma-temperature", 1, 0, 1e6);
   const seed = int(v, "seed", 0, 0);
   const { model, facts } = await loadModel(modelPath!);
   const table = await readTable(dataPath!, v);
   const { x } = modelColumns(table, v, facts, "x");
-  const draws = drawSamples(model.predict(x), n, temperature, seed);
+  const draws = drawSamples(model.predict(x), n, temperature, sigmaTemperature, seed);
   const names = targetNames(facts, model.outputDim);
   const D = names.length;
   const rows = function* () {
@@ -59,8 +64,12 @@ async function runSample(v: Values, [modelPath, dataPath]: string[]): Promise<nu
   return EXIT_OK;
 }
 
-/** INTERIM until model.sample (issue 6) lands: (N, n, D) draws from isotropic mixtures. */
-function drawSamples(p: Prediction, n: number, temperature: number, seed: number): Float32Array {
+/**
+ * INTERIM until model.sample (issue 6, branch feat/density) reaches this branch: (N, n, D) draws
+ * from isotropic mixtures with that API's temperature semantics (weights softmax(log pi / T),
+ * variances times S), through the library's exported data generator.
+ */
+function drawSamples(p: Prediction, n: number, temperature: number, sigmaTemperature: number, seed: number): Float32Array {
   const [N, K, D] = p.shapes.mu;
   const rng = dataRng(seed);
   const out = new Float32Array(N * n * D);
@@ -74,7 +83,7 @@ function drawSamples(p: Prediction, n: number, temperature: number, seed: number
       let u = rng.uniform() * total;
       let k = 0;
       while (k < K - 1 && (u -= w[k]!) > 0) k++;
-      const sd = p.sigma[r * K + k]! * Math.sqrt(temperature);
+      const sd = p.sigma[r * K + k]! * Math.sqrt(sigmaTemperature);
       for (let d = 0; d < D; d++) out[(r * n + s) * D + d] = p.mu[(r * K + k) * D + d]! + sd * rng.normal();
     }
   }
