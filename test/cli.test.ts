@@ -212,33 +212,23 @@ describe("mdn-wasm train, info, evaluate, predict, sample", () => {
 });
 
 describe("mdn-wasm errors and exit codes", () => {
-  const badTrain = (file: string, text: string, ...extra: string[]) => {
-    writeFileSync(at(file), text);
-    return run("train", file, "--y", "y", "--epochs", "1", "--out", "never.mdn", ...extra);
-  };
-
-  it("exits 1 naming the line and column of text in a number column or a missing cell", async () => {
-    const text = await badTrain("text.csv", "x,y\n1,2\n3,4\n5,oops\n");
-    expect(text.code).toBe(1);
-    expect(text.stderr).toBe('mdn-wasm: text.csv, line 4, column "y" (index 1): expected a number, got "oops"\n');
-    const missing = await badTrain("missing.csv", 'x,y\n1,2\n"",4\n');
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toBe('mdn-wasm: missing.csv, line 3, column "x" (index 0): missing value\n');
-  });
-
-  it("exits 1 on a ragged row, a missing column, an empty file and a missing file", async () => {
-    const ragged = await badTrain("ragged.csv", "x,y\n1,2\n3\n5,6\n");
-    expect(ragged.code).toBe(1);
-    expect(ragged.stderr).toBe('mdn-wasm: ragged.csv, line 3: 1 fields where line 1 has 2; column 2 ("y") is missing\n');
-    const column = await badTrain("nocol.csv", "x,z\n1,2\n");
-    expect(column.code).toBe(1);
-    expect(column.stderr).toBe('mdn-wasm: --y: no column "y" in nocol.csv, which has columns "x", "z"\n');
-    const empty = await badTrain("empty.csv", "");
-    expect(empty.code).toBe(1);
-    expect(empty.stderr).toBe("mdn-wasm: empty.csv: the file is empty (no rows)\n");
+  it("exits 1 on bad files, naming the line and column", async () => {
+    const cases: Array<[file: string, text: string, message: string]> = [
+      ["text.csv", "x,y\n1,2\n3,4\n5,oops\n", 'text.csv, line 4, column "y" (index 1): expected a number, got "oops"'],
+      ["missing.csv", 'x,y\n1,2\n"",4\n', 'missing.csv, line 3, column "x" (index 0): missing value'],
+      ["ragged.csv", "x,y\n1,2\n3\n5,6\n", 'ragged.csv, line 3: 1 fields where line 1 has 2; column 2 ("y") is missing'],
+      ["nocol.csv", "x,z\n1,2\n", '--y: no column "y" in nocol.csv, which has columns "x", "z"'],
+      ["empty.csv", "", "empty.csv: the file is empty (no rows)"],
+    ];
+    const results = await Promise.all(
+      cases.map(([file, text]) => {
+        writeFileSync(at(file), text);
+        return run("train", file, "--y", "y", "--epochs", "1", "--out", "never.mdn");
+      }),
+    );
+    results.forEach((r, i) => expect([r.code, r.stderr]).toEqual([1, `mdn-wasm: ${cases[i]![2]}\n`]));
     const none = await run("info", "nothere.mdn");
-    expect(none.code).toBe(1);
-    expect(none.stderr).toBe("mdn-wasm: nothere.mdn: cannot read the model file (ENOENT)\n");
+    expect([none.code, none.stderr]).toEqual([1, "mdn-wasm: nothere.mdn: cannot read the model file (ENOENT)\n"]);
     expect(existsSync(at("never.mdn"))).toBe(false);
   });
 
