@@ -25,16 +25,16 @@ export class Progress {
     const now = performance.now();
     if (now - this.lastDraw < REDRAW_MS) return;
     this.lastDraw = now;
-    this.draw((this.epoch * this.batches + batch + 1) / (this.epochs * this.batches), `loss ${loss.toFixed(4)} ${this.last}`);
+    this.draw((this.epoch * this.batches + batch + 1) / (this.epochs * this.batches), this.epoch + 1, `batch loss ${loss.toFixed(4)}${this.last}`);
   }
 
   epochEnd(epoch: number, loss: number, valLoss: number | undefined, ms: number): void {
     this.epoch = epoch + 1;
     const v = valLoss === undefined ? "" : ` val_loss ${valLoss.toFixed(4)}`;
     if (this.tty) {
-      this.last = `| epoch ${epoch + 1} loss ${loss.toFixed(4)}${v}`;
+      this.last = v && ` |${v}`;
       this.lastDraw = performance.now();
-      this.draw(this.epoch / this.epochs, this.last.slice(2));
+      this.draw(this.epoch / this.epochs, this.epoch, `loss ${loss.toFixed(4)}${v}`);
     } else {
       this.out.write(`epoch ${epoch + 1}/${this.epochs} loss ${loss.toFixed(4)}${v} ${ms.toFixed(0)}ms\n`);
     }
@@ -45,9 +45,10 @@ export class Progress {
     if (this.tty && this.lastDraw > 0) this.out.write("\n");
   }
 
-  private draw(fraction: number, text: string): void {
+  /** `epoch` is 1-based: the one in progress, or the one just finished. */
+  private draw(fraction: number, epoch: number, text: string): void {
     const filled = Math.round(Math.min(1, fraction) * BAR);
     const bar = "#".repeat(filled) + ".".repeat(BAR - filled);
-    this.out.write(`\r\x1b[2K[${bar}] ${String(Math.floor(fraction * 100)).padStart(3)}% epoch ${Math.min(this.epoch + 1, this.epochs)}/${this.epochs} ${text}`);
+    this.out.write(`\r\x1b[2K[${bar}] ${String(Math.floor(fraction * 100)).padStart(3)}% epoch ${epoch}/${this.epochs} ${text}`);
   }
 }
