@@ -190,6 +190,7 @@ export function encodeFile(header: Omit<FileHeader, "tensors">, sources: TensorS
 
 // ---------------------------------------------------------------- reading
 
+let utf8: TextDecoder | undefined;
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
 /** Deepest nesting of objects and arrays in JSON text (strings skipped); stops past `limit`. */
@@ -322,19 +323,34 @@ function readTensorEntry(v: Json | undefined, i: number): TensorEntry {
   return { name: t.name as string, shape, offset, byteLength };
 }
 
+/** The first forbidden key anywhere in a parsed value (depth is already bounded), or null. */
+function forbiddenKey(v: Json): string | null {
+  if (Array.isArray(v)) {
+    for (const e of v) {
+      const f = forbiddenKey(e);
+      if (f !== null) return f;
+    }
+  } else if (isObject(v)) {
+    // JSON.parse makes `__proto__` an own data property (it never sets the prototype), so it is seen here.
+    for (const k of Object.keys(v)) {
+      if (FORBIDDEN_KEYS.has(k)) return k;
+      const f = forbiddenKey(v[k]!);
+      if (f !== null) return f;
+    }
+  }
+  return null;
+}
+
 /** Parse the header text: depth, JSON, forbidden keys. */
 function parseJson(text: string): Json {
   if (nestingDepth(text, MAX_DEPTH) > MAX_DEPTH) fail("HEADER_TOO_DEEP", `header nests deeper than ${MAX_DEPTH}`);
-  let forbidden: string | null = null;
   let parsed: Json;
   try {
-    parsed = JSON.parse(text, (key, value: Json) => {
-      if (FORBIDDEN_KEYS.has(key)) forbidden = key;
-      return value;
-    }) as Json;
+    parsed = JSON.parse(text) as Json;
   } catch {
     return fail("BAD_JSON", "header is not valid JSON", PREAMBLE);
   }
+  const forbidden = forbiddenKey(parsed);
   if (forbidden !== null) fail("FORBIDDEN_KEY", `header has a ${JSON.stringify(forbidden)} key`);
   return parsed;
 }
@@ -356,7 +372,8 @@ export function decodeFile(input: unknown): DecodedFile {
   if (PREAMBLE + H + CHECKSUM > len) fail("TRUNCATED", `the ${H}-byte header runs past the end`, len);
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes.subarray(PREAMBLE, PREAMBLE + H));
+    utf8 ??= new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+    text = utf8.decode(bytes.subarray(PREAMBLE, PREAMBLE + H));
   } catch {
     return fail("BAD_UTF8", "header is not valid UTF-8", PREAMBLE);
   }
@@ -462,4 +479,9 @@ export function readTensor(d: DecodedFile, name: string): Float32Array {
   const out = new Float32Array(b.byteLength / 4);
   for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(4 * i, true);
   return out;
+}
+
+/** The validated header of a model or checkpoint file (for tools such as `info`); builds no model. */
+export function inspectModel(bytes: Uint8Array | ArrayBuffer): FileHeader {
+  return decodeFile(bytes).header;
 }
