@@ -1,4 +1,3 @@
-/// <reference types="node" />
 // Command-line arguments through node:util parseArgs (strict: unknown options and missing values
 // are usage errors), and the converters that turn option strings into checked numbers.
 

@@ -1,7 +1,7 @@
 // mdn-wasm evaluate: mean negative log-likelihood of a CSV file's targets under a model, and the
 // clustering scores ARI / NMI of the components against a label column when one is named.
 
-import { adjustedRandScore, normalizedMutualInfoScore } from "../index.js";
+import { adjustedRandScore, normalizedMutualInfoScore } from "../node.js";
 import { type Command, str, type Values } from "./args.js";
 import { columnLabel, resolveColumns } from "./csv.js";
 import { CliError, EXIT_OK } from "./errors.js";

@@ -1,4 +1,3 @@
-/// <reference types="node" />
 // Files for the commands: read a CSV table with the shared --header / --delimiter options, find a
 // model's columns in it, and write results to --out or stdout.
 

@@ -1,11 +1,10 @@
 #!/usr/bin/env node
-/// <reference types="node" />
 // mdn-wasm command line (the package's `bin`): train, evaluate, predict, sample and info on CSV
 // files, built on the library's public API only. Exit codes: 0 ok, 1 bad input, 2 bad usage,
 // 130 training interrupted by Ctrl-C (the best model so far was written).
 
 import { readFileSync } from "node:fs";
-import { MdnError } from "../index.js";
+import { MdnError } from "../node.js";
 import { type Command, parseCommand } from "./args.js";
 import { CliError, EXIT_INPUT, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js";
 import { evaluate } from "./evaluate.js";

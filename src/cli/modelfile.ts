@@ -1,15 +1,14 @@
-/// <reference types="node" />
 // Model files for the CLI: the one place that knows how a model and the CLI's facts about it reach
 // the disk.
 //
-// `model.mdn` is exactly the library's `model.save()` bytes, so `MDN.load` reads it anywhere
-// (Node, browsers, workers). The file format holds only the library's own fields (its header
+// `model.mdn` is the library's own file (saveFile / loadFile of mdn-wasm/node), so `MDN.load`
+// reads it anywhere (Node, browsers, workers). The file format holds only the library's own fields (its header
 // admits no free strings), so what the CLI adds, the CSV column names and how the run went, goes
 // beside it in `model.mdn.json`. Without that file the model still works: --x / --y then say which
 // columns to use.
 
 import { readFile } from "node:fs/promises";
-import { MDN } from "../index.js";
+import { loadFile, type MDN, saveFile } from "../node.js";
 import { CliError } from "./errors.js";
 import { atomicWrite } from "./io.js";
 
@@ -38,21 +37,17 @@ export function targetNames(facts: Facts | null, outputDim: number): string[] {
 export const factsPath = (path: string) => `${path}.json`;
 
 export async function saveModel(path: string, model: MDN, facts: Facts): Promise<void> {
-  await atomicWrite(path, model.save());
+  await saveFile(model, path);
   await atomicWrite(factsPath(path), JSON.stringify(facts, null, 2) + "\n");
 }
 
 export async function loadModel(path: string): Promise<{ model: MDN; facts: Facts | null }> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    throw new CliError(`${path}: cannot read the model file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
   let model: MDN;
   try {
-    model = await MDN.load(bytes);
+    model = await loadFile(path);
   } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === "string" && code.startsWith("E")) throw new CliError(`${path}: cannot read the model file (${code})`);
     throw new CliError(`${path}: ${(e as Error).message}`);
   }
   let facts: Facts | null = null;

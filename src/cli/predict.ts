@@ -1,6 +1,6 @@
 // mdn-wasm predict: the mixture for every row of a CSV file, or its mean, as a CSV file.
 
-import type { Prediction } from "../index.js";
+import type { Prediction } from "../node.js";
 import { choice, type Command, str, type Values } from "./args.js";
 import { writeCsv } from "./csv.js";
 import { EXIT_OK } from "./errors.js";

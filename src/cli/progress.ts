@@ -1,4 +1,3 @@
-/// <reference types="node" />
 // Training progress on stderr: on a terminal one bar redrawn in place (at most 10 times a second)
 // with the epoch, loss and val_loss; otherwise (a pipe, a log file, CI) one plain line per epoch.
 

@@ -1,6 +1,6 @@
 // mdn-wasm sample: draws from p(y | x) for every row of a CSV file.
 
-import { dataRng, type Prediction } from "../index.js";
+import { dataRng, type Prediction } from "../node.js";
 import { type Command, int, num, str, type Values } from "./args.js";
 import { writeCsv } from "./csv.js";
 import { EXIT_OK } from "./errors.js";

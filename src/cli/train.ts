@@ -1,11 +1,10 @@
-/// <reference types="node" />
 // mdn-wasm train: fit an MDN to columns of a CSV file and write the model file.
 // The model written is the best epoch's (lowest val_loss, or loss without validation rows), also
 // when Ctrl-C ends training early: the first SIGINT aborts fit after the batch in progress, the
 // best weights seen so far are put back and saved, and the exit code is 130. A second Ctrl-C
 // exits at once without writing.
 
-import { MDN, type Weight } from "../index.js";
+import { MDN, type Weight } from "../node.js";
 import { type Command, choice, int, intList, num, required, str, type Values } from "./args.js";
 import { numericColumns, resolveColumns } from "./csv.js";
 import { EXIT_INTERRUPTED, EXIT_OK, UsageError } from "./errors.js";
