@@ -130,14 +130,12 @@ export class MDN {
    * are copied first, so the caller may reuse its buffer at once.
    */
   static async load(bytes: Uint8Array | ArrayBuffer, options: CreateOptions = {}): Promise<MDN> {
-    const copy = bytes instanceof Uint8Array ? bytes.slice() : bytes instanceof ArrayBuffer ? new Uint8Array(bytes.slice(0)) : bytes;
-    return MDN.fromFile(decodeFile(copy), options);
+    return MDN.fromFile(decodeFile(ownCopy(bytes)), options);
   }
 
   /** As load, but the file must be a checkpoint (ModelFormatError NOT_A_CHECKPOINT otherwise). */
   static async loadCheckpoint(bytes: Uint8Array | ArrayBuffer, options: CreateOptions = {}): Promise<MDN> {
-    const copy = bytes instanceof Uint8Array ? bytes.slice() : bytes instanceof ArrayBuffer ? new Uint8Array(bytes.slice(0)) : bytes;
-    const d = decodeFile(copy);
+    const d = decodeFile(ownCopy(bytes));
     if (d.header.kind !== "checkpoint") throw new ModelFormatError("NOT_A_CHECKPOINT", "a model file has no training state; use MDN.load");
     return MDN.fromFile(d, options);
   }
@@ -493,6 +491,12 @@ export class MDN {
     this.infer = b;
     return b;
   }
+}
+
+/** A copy of file bytes the loader owns (anything else goes through for decodeFile to refuse). */
+function ownCopy(bytes: unknown): unknown {
+  if (bytes instanceof Uint8Array) return bytes.slice();
+  return bytes instanceof ArrayBuffer ? new Uint8Array(bytes.slice(0)) : bytes;
 }
 
 function nonNegativeInt(v: unknown, argument: string): number {

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { inspectModel, MDN, MdnError, ModelFormatError, type ModelFormatErrorCode } from "../src/index.js";
 import { resolveConfig } from "../src/config.js";
 import { crc32, MAX_HEADER_BYTES } from "../src/io.js";
-import { expectIdentical, testRng } from "./util.js";
+import { expectIdentical, regression, testRng } from "./util.js";
 
 /** A small trained model with batch norm, dropout and standardisation: every section non-trivial. */
 async function trainedModel() {
@@ -15,22 +15,6 @@ async function trainedModel() {
   const { x, y } = regression(96, 1);
   await m.fit(x, y, { epochs: 2, batchSize: 32, validationSplit: 0.25, earlyStopping: { patience: 5, restoreBestWeights: true } });
   return m;
-}
-
-/** y = (sin x0, x0 x1) * 10 + noise: targets far from unit scale, so standardisation matters. */
-export function regression(n: number, seed: number) {
-  const r = testRng(seed);
-  const x = new Float32Array(n * 2);
-  const y = new Float32Array(n * 2);
-  for (let i = 0; i < n; i++) {
-    const a = 4 * r() - 2;
-    const b = 4 * r() - 2;
-    x[2 * i] = a;
-    x[2 * i + 1] = b;
-    y[2 * i] = 10 * Math.sin(a) + 50 + r();
-    y[2 * i + 1] = 10 * a * b - 20 + r();
-  }
-  return { x: { data: x, shape: [n, 2] as [number, number] }, y: { data: y, shape: [n, 2] as [number, number] } };
 }
 
 // ---- a tiny re-writer: edit a valid file's header or data, then re-frame it (lengths, CRC) ----
@@ -236,7 +220,7 @@ describe("model files", () => {
 function mutate(file: Uint8Array, r: () => number): Uint8Array {
   const pick = (n: number) => Math.floor(r() * n);
   const H = new DataView(file.buffer, file.byteOffset).getUint32(12, true);
-  let f = file.slice();
+  let f: Uint8Array = file.slice();
   const op = pick(9);
   if (op === 0) {
     for (let i = 0, flips = 1 + pick(8); i < flips; i++) f[pick(f.length)]! ^= 1 << pick(8);

@@ -147,3 +147,19 @@ export function hashWeights(weights: ReadonlyArray<{ data: Float32Array }>): str
   }
   return h.toString(16).padStart(8, "0");
 }
+
+/** y = (sin x0, x0 x1) * 10 + noise: targets far from unit scale, so standardisation matters. */
+export function regression(n: number, seed: number) {
+  const r = testRng(seed);
+  const x = new Float32Array(n * 2);
+  const y = new Float32Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    const a = 4 * r() - 2;
+    const b = 4 * r() - 2;
+    x[2 * i] = a;
+    x[2 * i + 1] = b;
+    y[2 * i] = 10 * Math.sin(a) + 50 + r();
+    y[2 * i + 1] = 10 * a * b - 20 + r();
+  }
+  return { x: { data: x, shape: [n, 2] as [number, number] }, y: { data: y, shape: [n, 2] as [number, number] } };
+}

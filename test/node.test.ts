@@ -1,0 +1,46 @@
+// mdn-wasm/node: file conveniences, kept out of the default (browser) entry.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadCheckpointFile, loadFile, MDN, ModelFormatError, saveCheckpointFile, saveFile } from "../src/node.js";
+import { regression } from "./util.js";
+
+const dir = mkdtempSync(join(tmpdir(), "mdn-files-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Relative imports reachable from a source file (static `from "./x.js"` and `import("./x.js")`). */
+function reachable(file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const text = readFileSync(new URL(`../src/${file}`, import.meta.url), "utf8");
+  for (const m of text.matchAll(/(?:from|import\()\s*"([^"]+)"/g)) {
+    const spec = m[1]!;
+    if (spec.startsWith("./")) reachable(spec.slice(2).replace(/\.js$/, ".ts"), seen);
+    else seen.add(spec);
+  }
+  return seen;
+}
+
+describe("node entry", () => {
+  it("saveFile / loadFile round-trip bytes and predictions; checkpoints too", async () => {
+    const { x, y } = regression(64, 2);
+    const m = await MDN.create({ inputDim: 2, outputDim: 2, components: 2, seed: 4, hidden: [6] });
+    await m.fit(x, y, { epochs: 2 });
+    const path = join(dir, "model.mdn");
+    await saveFile(m, path);
+    expect(new Uint8Array(readFileSync(path))).toEqual(m.save());
+    const again = await loadFile(path);
+    expect(again.predict(x).mu).toEqual(m.predict(x).mu);
+    await saveCheckpointFile(m, join(dir, "ckpt.mdn"));
+    expect((await loadCheckpointFile(join(dir, "ckpt.mdn"))).saveCheckpoint()).toEqual(m.saveCheckpoint());
+    writeFileSync(join(dir, "junk.mdn"), "not a model");
+    await expect(loadFile(join(dir, "junk.mdn"))).rejects.toBeInstanceOf(ModelFormatError);
+  });
+
+  it("the default entry never reaches node: modules or src/node.ts", () => {
+    const deps = reachable("index.ts");
+    expect([...deps].filter((d) => d.startsWith("node:") || d === "node.ts")).toEqual([]);
+    expect(reachable("node.ts").has("node:fs/promises")).toBe(true);
+  });
+});

@@ -1,0 +1,91 @@
+// The training loop's guard against non-finite numbers: runs driven to divergence (huge learning
+// rates, extreme targets) end as onNonFinite says, with the last good weights intact and finite.
+import { describe, expect, it } from "vitest";
+import { type History, MDN, NonFiniteError, type Weight } from "../src/index.js";
+import { hashWeights, testRng } from "./util.js";
+
+/** Seed s picks a learning rate from 1e2 to 1e38 (or past float32's range) or targets up to 1e30. */
+function divergentRun(seed: number) {
+  const r = testRng(seed);
+  const n = 96;
+  const x = new Float32Array(n * 2);
+  const y = new Float32Array(n * 2);
+  const extremeTargets = seed % 3 === 0;
+  const yScale = extremeTargets ? 10 ** (10 + (seed % 21)) : 1;
+  for (let i = 0; i < x.length; i++) x[i] = 4 * r() - 2;
+  for (let i = 0; i < y.length; i++) y[i] = (2 * r() - 1) * yScale;
+  const learningRate = extremeTargets ? 1e-2 : 10 ** (2 + (seed % 38));
+  return {
+    x: { data: x, shape: [n, 2] as [number, number] },
+    y: { data: y, shape: [n, 2] as [number, number] },
+    learningRate,
+    policy: (seed % 2 === 0 ? "throw" : "stop") as "stop" | "throw",
+  };
+}
+
+describe("non-finite guard", () => {
+  it("50 of 50 runs driven to divergence end as the policy says, with the last good weights intact", async () => {
+    const causes: Record<string, number> = {};
+    for (let seed = 1; seed <= 50; seed++) {
+      const run = divergentRun(seed);
+      const m = await MDN.create({
+        inputDim: 2, outputDim: 2, components: 3, seed, meanInit: "zeros",
+        hidden: [{ units: 8, dropout: 0.1, batchNorm: true }, 8],
+      });
+      // The weights after every applied batch, and at the start of every epoch.
+      let lastApplied: Weight[] = m.getWeights();
+      let epochStart: Weight[] = lastApplied;
+      let history: History | null = null;
+      let thrown: NonFiniteError | null = null;
+      try {
+        history = await m.fit(run.x, run.y, {
+          epochs: 20, batchSize: 16, onNonFinite: run.policy,
+          optimizer: { name: "adam", learningRate: run.learningRate },
+          onBatchEnd: () => {
+            lastApplied = m.getWeights();
+          },
+          onEpochEnd: () => {
+            epochStart = lastApplied;
+          },
+        });
+      } catch (e) {
+        if (!(e instanceof NonFiniteError)) throw e;
+        thrown = e;
+      }
+      const at = `seed ${seed} (${run.policy}, lr ${run.learningRate})`;
+      const report = run.policy === "stop" ? history?.nonFinite : thrown?.report;
+      expect(report, `${at}: diverged and reported`).toBeDefined();
+      if (run.policy === "stop") expect(thrown, at).toBeNull();
+      else expect(history, at).toBeNull();
+      if (thrown) {
+        expect(thrown.code).toBe("NON_FINITE_STEP");
+        expect(thrown.history.nonFinite).toEqual(report);
+        expect([thrown.epoch, thrown.batch]).toEqual([report!.epoch, report!.batch]);
+      }
+      causes[report!.cause] = (causes[report!.cause] ?? 0) + 1;
+      const hist = history ?? thrown!.history;
+      expect(hist.epoch.length, at).toBe(report!.epoch);
+      // A bad loss or gradient was never applied: the weights are those after the previous batch.
+      // An overflowing update sends the whole state back to the start of its epoch.
+      const want = report!.cause === "update" ? epochStart : lastApplied;
+      const got = m.getWeights();
+      expect(hashWeights(got), `${at}: ${report!.cause} at epoch ${report!.epoch} batch ${report!.batch}`).toBe(hashWeights(want));
+      for (const w of got) expect(w.data.every(Number.isFinite), `${at}: ${w.name} finite`).toBe(true);
+      // The model still runs (its last good weights may be huge, so its outputs need not be finite).
+      expect(m.predict([[0.1, 0.2]]).pi.length).toBe(3);
+      m.dispose();
+    }
+    console.log(`divergence runs: 50/50 ended by the guard; causes ${JSON.stringify(causes)}`);
+    expect(Object.keys(causes).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("a finite run is unaffected: no report, same weights as before the guard existed would give", async () => {
+    const m = await MDN.create({ inputDim: 2, outputDim: 2, components: 2, seed: 1, hidden: [8] });
+    const r = testRng(2);
+    const x = Array.from({ length: 64 }, () => [r(), r()]);
+    const y = Array.from({ length: 64 }, () => [r(), r()]);
+    const h = await m.fit(x, y, { epochs: 3, batchSize: 16 });
+    expect(h.nonFinite).toBeUndefined();
+    expect(h.epoch).toEqual([0, 1, 2]);
+  });
+});
