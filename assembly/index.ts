@@ -18,6 +18,9 @@ export * from "./activation";
 export * from "./dropout";
 export * from "./batchnorm";
 export * from "./mixture";
+export * from "./mixture_diag";
+export * from "./mixture_full";
+export * from "./sample";
 export * from "./adam";
 export * from "./memory";
 // simdmath exports only its array kernels: its f32x4 helpers take v128, which JS cannot pass.

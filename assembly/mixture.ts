@@ -43,69 +43,13 @@
 // exp and log are the bit-reproducible polynomials of simdmath.ts.
 
 import {
-  exp_f32, exp_f32x4, log_f32, log_f32x4, sigmoid_f32, sigmoid_f32x4, softplus_f32, softplus_f32x4,
-} from "./simdmath";
-
-const SIGMA_EXP: i32 = 0;
-const SIGMA_SOFTPLUS: i32 = 1;
-const HALF_LOG_2PI: f32 = 0.91893853320467274178; // log(2 pi) / 2
+  check_contract, gather, HALF_LOG_2PI, logits_max_f32x4, logits_sum_exp_f32x4, normalize_joint_f32, normalize_joint_f32x4,
+  scatter, SIGMA_EXP, sum_lanes_f64,
+} from "./lanes";
+import { exp_f32, exp_f32x4, log_f32, log_f32x4, sigmoid_f32, sigmoid_f32x4, softplus_f32, softplus_f32x4 } from "./simdmath";
 
 // ---------------------------------------------------------------------------------------------
-// Contract checks (debug builds), strided gather/scatter for the row lanes, per-lane reductions.
-
-// @ts-ignore: decorator
-@inline
-function check_contract(p0: usize, p1: usize, p2: usize, p3: usize, N: i32, K: i32, D: i32, floor: f32, sigmaAct: i32): void {
-  assert(((p0 | p1 | p2 | p3) & 15) == 0, "mixture: buffers must be 16-byte aligned");
-  assert(p0 != 0 && p1 != 0 && p2 != 0 && p3 != 0, "mixture: null buffer");
-  assert(N >= 0 && K >= 1 && D >= 1, "mixture: sizes");
-  assert(floor > 0, "mixture: sigma floor must be positive");
-  assert(sigmaAct == SIGMA_EXP || sigmaAct == SIGMA_SOFTPLUS, "mixture: unknown sigma activation");
-}
-
-/** Lane j (j < m) = the float at p + j * stride bytes; the other lanes = 0. */
-// @ts-ignore: decorator
-@inline
-function gather(p: usize, stride: usize, m: i32): v128 {
-  if (m >= 4) {
-    let v = f32x4.splat(load<f32>(p));
-    v = f32x4.replace_lane(v, 1, load<f32>(p + stride));
-    v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * stride));
-    return f32x4.replace_lane(v, 3, load<f32>(p + 3 * stride));
-  }
-  let v = f32x4.replace_lane(f32x4.splat(0), 0, load<f32>(p));
-  if (m > 1) v = f32x4.replace_lane(v, 1, load<f32>(p + stride));
-  if (m > 2) v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * stride));
-  return v;
-}
-
-/** Store lane j (j < m) of v to p + j * stride bytes. */
-// @ts-ignore: decorator
-@inline
-function scatter(p: usize, stride: usize, v: v128, m: i32): void {
-  store<f32>(p, f32x4.extract_lane(v, 0));
-  if (m > 1) store<f32>(p + stride, f32x4.extract_lane(v, 1));
-  if (m > 2) store<f32>(p + 2 * stride, f32x4.extract_lane(v, 2));
-  if (m > 3) store<f32>(p + 3 * stride, f32x4.extract_lane(v, 3));
-}
-
-/** Per lane, the max of the K logits at logit_n (row stride rs bytes). */
-// @ts-ignore: decorator
-@inline
-function logits_max_f32x4(logit_n: usize, rs: usize, K: i32, m: i32): v128 {
-  let acc = f32x4.splat(-Infinity);
-  for (let k = 0; k < K; k++) acc = f32x4.max(acc, gather(logit_n + (<usize>k << 2), rs, m));
-  return acc;
-}
-
-/** Per lane, sum_k e^(logit_k - m1) with m1 the lane's max logit. */
-// @ts-ignore: decorator
-@inline
-function logits_sum_exp_f32x4(logit_n: usize, rs: usize, K: i32, m: i32, m1: v128): v128 {
-  let acc = f32x4.splat(0);
-  for (let k = 0; k < K; k++) acc = f32x4.add(acc, exp_f32x4(f32x4.sub(gather(logit_n + (<usize>k << 2), rs, m), m1)));
-  return acc;
-}
+// Per-lane distance
 
 /** Per lane, sum_d (mu_kd - y_d)^2 for component k whose mu row starts at mu_k. */
 // @ts-ignore: decorator
@@ -174,24 +118,10 @@ export function mixture_forward(nll: usize, gamma: usize, a: usize, y: usize, N:
       M = f32x4.max(M, l);
     }
 
-    let S = f32x4.splat(0);
-    for (let k = 0; k < K; k++) {
-      const o = <usize>k << 2;
-      const e = exp_f32x4(f32x4.sub(gather(gamma_n + o, gs, m), M));
-      scatter(gamma_n + o, gs, e, m);
-      S = f32x4.add(S, e);
-    }
-    for (let k = 0; k < K; k++) {
-      const o = <usize>k << 2;
-      scatter(gamma_n + o, gs, f32x4.div(gather(gamma_n + o, gs, m), S), m);
-    }
-    const nllV = f32x4.neg(f32x4.add(M, log_f32x4(S)));
+    // gamma = softmax of the log joint, nll = -logsumexp; summed in row order like the scalar twin.
+    const nllV = normalize_joint_f32x4(gamma_n, K, m, M);
     scatter(nll + (<usize>n << 2), 4, nllV, m);
-    // Sum in row order, as the scalar twin does.
-    total += <f64>f32x4.extract_lane(nllV, 0);
-    if (m > 1) total += <f64>f32x4.extract_lane(nllV, 1);
-    if (m > 2) total += <f64>f32x4.extract_lane(nllV, 2);
-    if (m > 3) total += <f64>f32x4.extract_lane(nllV, 3);
+    total = sum_lanes_f64(total, nllV, m);
   }
   return total;
 }
@@ -248,14 +178,7 @@ export function mixture_forward_scalar(nll: usize, gamma: usize, a: usize, y: us
     }
 
     // logsumexp over components with the max subtracted; gamma = softmax of the log joint.
-    let S: f32 = 0;
-    for (let k = 0; k < K; k++) {
-      const e = exp_f32(load<f32>(gamma_n + (<usize>k << 2)) - M);
-      store<f32>(gamma_n + (<usize>k << 2), e);
-      S += e;
-    }
-    for (let k = 0; k < K; k++) store<f32>(gamma_n + (<usize>k << 2), load<f32>(gamma_n + (<usize>k << 2)) / S);
-    const nll_n = -(M + log_f32(S));
+    const nll_n = normalize_joint_f32(gamma_n, K, M);
     store<f32>(nll + (<usize>n << 2), nll_n);
     total += <f64>nll_n;
   }

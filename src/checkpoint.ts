@@ -19,6 +19,8 @@ export interface ResumeState {
   adamSteps: number;
   /** The best epoch's weights, flat in tensor order (unpadded), when restoreBestWeights kept some. */
   bestWeights: Float32Array | null;
+  /** The training rows' shuffled order, which the next epoch reshuffles (null: none kept). */
+  order: Uint32Array | null;
 }
 
 function bytesAt(net: Network, ptr: Ptr, floats: number): Uint8Array {
@@ -77,11 +79,15 @@ export function writeFile(net: Network, norm: Normalization | null, info: Traini
     sources.push({ name: "optimizer/m", shape: [n], parts: trainable.map((t) => bytesAt(net, t.ptr + 2 * pb, t.size)) });
     sources.push({ name: "optimizer/v", shape: [n], parts: trainable.map((t) => bytesAt(net, t.ptr + 3 * pb, t.size)) });
     if (resume.bestWeights) sources.push({ name: "best/weights", shape: [resume.bestWeights.length], parts: [f32(resume.bestWeights)] });
+    // Row indices as float32: exact below 2^24 rows; larger orders are not kept.
+    const order = resume.order && resume.order.length < 2 ** 24 ? resume.order : null;
+    if (order) sources.push({ name: "train/order", shape: [order.length], parts: [f32(Float32Array.from(order))] });
     checkpoint = {
       epoch: resume.progress.epoch,
       adamSteps: resume.adamSteps,
       earlyStopping: earlyStoppingRecord(resume.progress.earlyStopping),
       bestWeights: resume.bestWeights !== null,
+      orderRows: resume.order && resume.order.length < 2 ** 24 ? resume.order.length : 0,
     };
   }
   return encodeFile(
@@ -136,5 +142,6 @@ export function readResume(d: DecodedFile): ResumeState | null {
     },
     adamSteps: c.adamSteps,
     bestWeights: c.bestWeights ? readTensor(d, "best/weights") : null,
+    order: c.orderRows > 0 ? Uint32Array.from(readTensor(d, "train/order")) : null,
   };
 }

@@ -1,6 +1,7 @@
 // Model configuration: the types users write, their defaults, and validation with typed errors.
 
 import { describe, MdnError } from "./errors.js";
+import { COVARIANCES, type Covariance } from "./head.js";
 
 export type Activation = "relu" | "tanh" | "linear";
 export const ACTIVATIONS: readonly Activation[] = ["relu", "tanh", "linear"];
@@ -36,7 +37,11 @@ export interface MDNConfig {
   components: number;
   /** Hidden layers; a number is shorthand for `{ units, activation: "relu" }`. Default [32, 32]. */
   hidden?: Array<HiddenLayerConfig | number>;
-  covariance?: "isotropic";
+  /**
+   * Shape of each component's covariance: "isotropic" (default; sigma^2 I), "diagonal" (one sigma
+   * per dimension) or "full" (Sigma = L L^T with a learned lower-triangular Cholesky factor L).
+   */
+  covariance?: Covariance;
   sigma?: SigmaConfig;
   /** L2 penalty l2 * sum(w^2) on every dense kernel (Keras `kernel_regularizer=l2(l2)`); default 0. */
   l2?: number;
@@ -62,7 +67,7 @@ export interface ResolvedConfig {
   outputDim: number;
   components: number;
   hidden: Array<{ units: number; activation: Activation; dropout: number; batchNorm: { momentum: number; epsilon: number } | null }>;
-  covariance: "isotropic";
+  covariance: Covariance;
   sigma: { activation: "exp" | "softplus"; floor: number };
   l2: number;
   meanInit: "targets" | "zeros";
@@ -135,7 +140,7 @@ export function resolveConfig(config: unknown): ResolvedConfig {
     }
     return { units, activation, dropout, batchNorm };
   });
-  const covariance = oneOf(c.covariance ?? "isotropic", "config.covariance", ["isotropic"] as const);
+  const covariance = oneOf(c.covariance ?? "isotropic", "config.covariance", COVARIANCES);
   const s = c.sigma === undefined ? {} : plainObject(c.sigma, "config.sigma");
   const sigma = {
     activation: oneOf(s.activation ?? "exp", "config.sigma.activation", ["exp", "softplus"] as const),

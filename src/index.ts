@@ -3,6 +3,9 @@
 
 export { MDN } from "./model.js";
 export type { CreateOptions, FitOptions, OptimizerOptions, Prediction, Weight } from "./model.js";
+export type { Covariance } from "./head.js";
+export type { Calibration, ModeOptions, RowModes } from "./density.js";
+export type { SampleOptions, Samples } from "./sampling.js";
 export type { Activation, BatchNormConfig, HiddenLayerConfig, MDNConfig, ResolvedConfig, SigmaConfig } from "./config.js";
 export type { EarlyStoppingOptions, History, Logs } from "./train.js";
 export { inspectModel } from "./io.js";

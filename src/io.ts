@@ -71,6 +71,8 @@ export interface CheckpointInfo {
   earlyStopping: { monitor: "val_loss" | "loss"; best: number | null; wait: number; bestEpoch: number | null } | null;
   /** Whether the best-epoch weights (restoreBestWeights) are stored. */
   bestWeights: boolean;
+  /** Rows of the stored shuffled order `train/order` (0: none stored). */
+  orderRows: number;
 }
 
 export interface FileHeader {
@@ -138,6 +140,7 @@ export function expectedTensors(h: Pick<FileHeader, "config" | "normalization" |
     const all = net.reduce((a, t) => a + t.size, 0);
     out.push({ name: "optimizer/m", shape: [trainable] }, { name: "optimizer/v", shape: [trainable] });
     if (h.checkpoint.bestWeights) out.push({ name: "best/weights", shape: [all] });
+    if (h.checkpoint.orderRows > 0) out.push({ name: "train/order", shape: [h.checkpoint.orderRows] });
   }
   return out;
 }
@@ -291,7 +294,7 @@ function readTraining(v: Json | undefined): TrainingInfo {
 
 function readCheckpoint(v: Json | undefined): CheckpointInfo | null {
   if (v === null) return null;
-  const c = fields(v, "checkpoint", ["epoch", "adamSteps", "earlyStopping", "bestWeights"]);
+  const c = fields(v, "checkpoint", ["epoch", "adamSteps", "earlyStopping", "bestWeights", "orderRows"]);
   let earlyStopping: CheckpointInfo["earlyStopping"] = null;
   if (c.earlyStopping !== null) {
     const e = fields(c.earlyStopping, "checkpoint.earlyStopping", ["monitor", "best", "wait", "bestEpoch"]);
@@ -308,6 +311,7 @@ function readCheckpoint(v: Json | undefined): CheckpointInfo | null {
     adamSteps: count(c.adamSteps, "checkpoint.adamSteps"),
     earlyStopping,
     bestWeights: bool(c.bestWeights, "checkpoint.bestWeights"),
+    orderRows: count(c.orderRows, "checkpoint.orderRows"),
   };
 }
 
@@ -465,6 +469,16 @@ function checkTrainingState(d: DecodedFile, c: CheckpointInfo): void {
   if (e && e.wait > c.epoch) fail("BAD_TRAINING_STATE", `early-stopping wait ${e.wait} exceeds the ${c.epoch} epochs trained`);
   if (e && e.bestEpoch !== null && e.bestEpoch >= c.epoch) fail("BAD_TRAINING_STATE", `best epoch ${e.bestEpoch} is not before epoch ${c.epoch}`);
   if (c.bestWeights && (e === null || e.bestEpoch === null)) fail("BAD_TRAINING_STATE", "best weights stored without a best epoch");
+  if (c.orderRows > 0) {
+    // The order must be a permutation of 0 .. rows - 1.
+    const o = readTensor(d, "train/order");
+    const seen = new Uint8Array(o.length);
+    for (let i = 0; i < o.length; i++) {
+      const r = o[i]!;
+      if (!Number.isInteger(r) || r < 0 || r >= o.length || seen[r]) fail("BAD_TRAINING_STATE", `train/order[${i}] = ${r} breaks the permutation of ${o.length} rows`);
+      seen[r] = 1;
+    }
+  }
   const v = d.tensor("optimizer/v");
   const view = new DataView(v.buffer, v.byteOffset, v.byteLength);
   for (let i = 0; i < v.byteLength; i += 4) {

@@ -97,6 +97,30 @@ export interface Kernels {
   mixture_params(pi: Ptr, mu: Ptr, sigma: Ptr, a: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
   mixture_params_scalar(pi: Ptr, mu: Ptr, sigma: Ptr, a: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
 
+  // mixture_diag.ts: diagonal head, P = K + K*D + K*D: [pi logits (K) | mu (K, D) | s (K, D)].
+  // Same arguments and outputs as the isotropic kernels; sigma (N, K, D) in params.
+  mixture_diag_forward(nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): number;
+  mixture_diag_forward_scalar(nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): number;
+  mixture_diag_backward(da: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
+  mixture_diag_backward_scalar(da: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
+  /** pi (N, K), mu (N, K, D), sigma (N, K, D) from a (N, P); scalar only. */
+  mixture_diag_params(pi: Ptr, mu: Ptr, sigma: Ptr, a: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
+
+  // mixture_full.ts: full covariance Sigma_k = L_k L_k^T, P = K + K*D + K*T with T = D(D+1)/2:
+  // [pi logits (K) | mu (K, D) | s (K, T)], s_k packing L_k's lower triangle row by row
+  // (index i(i+1)/2 + j for j <= i); L_ii = max(act(s_ii), floor), L_ij = s_ij. D <= 256.
+  mixture_full_forward(nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): number;
+  mixture_full_forward_scalar(nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): number;
+  mixture_full_backward(da: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
+  mixture_full_backward_scalar(da: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
+  /** pi (N, K), mu (N, K, D), L (N, K, T) packed with its diagonal activated, from a (N, P); scalar only. */
+  mixture_full_params(pi: Ptr, mu: Ptr, L: Ptr, a: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
+
+  // sample.ts: out (N, S, D) draws and comp (N, S) i32 their components, from weights w (N, K)
+  // (non-negative, positive row sums), mu (N, K, D) and packed lower-triangular L (N, K, T);
+  // y = mu_k + L_k eps with eps ~ N(0, I) (polar method); state (4) u32 the generator.
+  mixture_sample(out: Ptr, comp: Ptr, w: Ptr, mu: Ptr, L: Ptr, N: number, S: number, K: number, D: number, state: Ptr): void;
+
   // adam.ts: one flat loop over n parameters with parallel layouts w, g, m, v (n).
   /** Keras step size: lr / (1 + decay * (t - 1)) * sqrt(1 - beta2^t) / (1 - beta1^t), t >= 1. */
   adam_lr_t(lr: number, decay: number, beta1: number, beta2: number, t: number): number;

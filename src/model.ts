@@ -11,8 +11,11 @@ import { flatToSnapshot, loadInto, readNormalization, readResume, type ResumeSta
 import { decodeFile, type TrainingInfo } from "./io.js";
 import { instantiateKernels, type Kernels, type Ptr } from "./kernels.js";
 import { type AdamSettings, Network, type Scratch } from "./network.js";
-import { learnNormalization, logScale, type Normalization, standardize, unscaleMixture } from "./normalize.js";
-import { type EarlyStoppingOptions, type EarlyStoppingState, type History, type Logs, planTrainArena, stageData, type TrainArena, trainLoop, type TrainPlan, type TrainProgress } from "./train.js";
+import { learnNormalization, logScale, type Normalization, standardize, unscaleHead } from "./normalize.js";
+import { type Calibration, calibrationOf, type Engine, headParams, type HeadParams, jointOf, type ModeOptions, mixtureCovariance, mixtureMean, rowModes, type RowModes, toMixture } from "./density.js";
+import { type Prediction, toPrediction } from "./prediction.js";
+import { resolveSampleOptions, type SampleOptions, sampleMixture, type Samples } from "./sampling.js";
+import { type EarlyStoppingOptions, type EarlyStoppingState, type History, type Logs, planTrainArena, readOrder, stageData, type TrainArena, trainLoop, type TrainPlan, type TrainProgress } from "./train.js";
 
 export interface OptimizerOptions {
   name?: "adam";
@@ -65,16 +68,7 @@ export interface FitOptions {
   normalize?: boolean;
 }
 
-/** The mixture for N rows; arrays the caller owns. */
-export interface Prediction {
-  /** Mixing weights (N, K); each row sums to 1. */
-  pi: Float32Array;
-  /** Means (N, K, D). */
-  mu: Float32Array;
-  /** Isotropic standard deviations (N, K), at least the sigma floor. */
-  sigma: Float32Array;
-  shapes: { pi: [number, number]; mu: [number, number, number]; sigma: [number, number] };
-}
+export type { Prediction };
 
 export interface Weight {
   name: string;
@@ -96,7 +90,7 @@ export class MDN {
   stopTraining = false;
   private disposed = false;
   private training: TrainArena | null = null;
-  private infer: { scratch: Scratch; pi: Ptr; mu: Ptr; sigma: Ptr } | null = null;
+  private infer: { scratch: Scratch; pi: Ptr; mu: Ptr; sigma: Ptr; end: Ptr } | null = null;
   /** Standardisation statistics once learned (or loaded). */
   private norm: Normalization | null = null;
   /** Training facts over the model's life, as the file header stores them. */
@@ -105,6 +99,8 @@ export class MDN {
   private progress: TrainProgress = { epoch: 0, earlyStopping: null, inEpoch: false, loss: null, valLoss: null };
   /** The best epoch's weights kept by restoreBestWeights, flat in tensor order. */
   private bestWeights: Float32Array | null = null;
+  /** The training rows' shuffled order where the last fit (or the checkpoint) left it. */
+  private order: Uint32Array | null = null;
   /** The running fit's plan and where it started (for live checkpoints and training facts). */
   private running: { plan: TrainPlan; epoch: number; step: number } | null = null;
 
@@ -153,6 +149,7 @@ export class MDN {
     if (r) {
       m.progress = r.progress;
       m.bestWeights = r.bestWeights;
+      m.order = r.order;
     }
     return m;
   }
@@ -204,7 +201,8 @@ export class MDN {
       const keeps = r.plan.earlyStopping?.restoreBestWeights && this.progress.earlyStopping?.bestEpoch !== undefined;
       best = keeps ? snapshotToFlat(this.net, this.training!.snapshot) : null;
     }
-    return { progress: this.progress, adamSteps: this.net.step, bestWeights: best };
+    const order = r ? readOrder(this.net, this.training!, r.plan.x.rows) : this.order;
+    return { progress: this.progress, adamSteps: this.net.step, bestWeights: best, order };
   }
 
   get inputDim(): number {
@@ -239,7 +237,9 @@ export class MDN {
     } finally {
       const info = this.trainingInfo();
       this.life = { epochs: info.epochs, steps: info.steps, loss: info.loss, valLoss: info.valLoss };
-      this.bestWeights = this.resumeState().bestWeights;
+      const state = this.resumeState();
+      this.bestWeights = state.bestWeights;
+      this.order = state.order;
       this.running = null;
       this.training = null;
       this.infer = null;
@@ -303,11 +303,17 @@ export class MDN {
       x: xs, y: ys, val, initialEpoch, epochs, batchSize, shuffle, optimizer, earlyStopping, onEpochEnd, onBatchEnd,
       signal: o.signal, verbose, onNonFinite,
       resume: this.resumable(earlyStopping, initialEpoch),
+      order: this.resumesAt(initialEpoch) && this.order?.length === xs.rows ? this.order : null,
       lossOffset: norm ? logScale(norm) : 0,
       shouldStop: () => this.stopTraining,
       checkAlive: () => this.assertAlive(),
     };
     return { plan, norm };
+  }
+
+  /** A fit starting at this epoch continues where the last one (or the loaded checkpoint) stopped. */
+  private resumesAt(initialEpoch: number): boolean {
+    return initialEpoch > 0 && initialEpoch === this.progress.epoch;
   }
 
   /** The statistics this fit uses: the model's own, or learned now from the training rows. */
@@ -328,34 +334,104 @@ export class MDN {
    */
   private resumable(es: Required<EarlyStoppingOptions> | null, initialEpoch: number): EarlyStoppingState | null {
     const p = this.progress.earlyStopping;
-    if (!es || !p || initialEpoch === 0 || initialEpoch !== this.progress.epoch || p.monitor !== es.monitor) return null;
+    if (!es || !p || !this.resumesAt(initialEpoch) || p.monitor !== es.monitor) return null;
     if (es.restoreBestWeights && !this.bestWeights) return null;
     return { ...p };
   }
 
-  /** The mixture parameters for every row of x, in inference mode. */
+  /** The mixture parameters for every row of x, in inference mode (shapes in Prediction). */
   predict(x: MatrixLike, options: { batchSize?: number } = {}): Prediction {
     this.assertAlive();
-    const xs = this.scaledX(toMatrix(x, "x", this.inputDim));
-    const cap = this.inferCap(xs.rows, options.batchSize);
-    const { components: K, outputDim: D, sigma: sig } = this.config;
-    const N = xs.rows;
-    const pi = new Float32Array(N * K);
-    const mu = new Float32Array(N * K * D);
-    const sigma = new Float32Array(N * K);
-    const b = this.inferBuffers(cap);
-    for (let start = 0; start < N; start += cap) {
-      const n = Math.min(cap, N - start);
-      writeF32(this.k, b.scratch.x, xs.data, start * this.inputDim, n * this.inputDim);
-      this.net.forward(b.scratch, n, false);
-      this.k.mixture_params(b.pi, b.mu, b.sigma, b.scratch.a, n, K, D, sig.floor, this.net.sigmaAct);
-      const mem = this.k.memory.buffer;
-      pi.set(new Float32Array(mem, b.pi, n * K), start * K);
-      mu.set(new Float32Array(mem, b.mu, n * K * D), start * K * D);
-      sigma.set(new Float32Array(mem, b.sigma, n * K), start * K);
+    const xs = toMatrix(x, "x", this.inputDim);
+    return toPrediction(this.head(xs, options.batchSize), this.config);
+  }
+
+  // The probabilistic API (src/density.ts, src/sampling.ts). Inputs are validated here, before
+  // any kernel runs; results are copies the caller owns.
+
+  /** log p(y_n | x_n) per row (N). */
+  logProb(x: MatrixLike, y: MatrixLike, options: { batchSize?: number } = {}): Float32Array {
+    const [xs, ys] = this.pair(x, y);
+    const logProb = jointOf(this.engine(xs.rows, options.batchSize), this.scaledX(xs), this.scaledY(ys)).logProb;
+    // Densities of the original targets: the Jacobian of the standardisation.
+    if (this.norm) {
+      const shift = logScale(this.norm);
+      for (let i = 0; i < logProb.length; i++) logProb[i] = logProb[i]! - shift;
     }
-    if (this.norm) unscaleMixture(this.norm, mu, sigma, D);
-    return { pi, mu, sigma, shapes: { pi: [N, K], mu: [N, K, D], sigma: [N, K] } };
+    return logProb;
+  }
+
+  /** Posterior over components p(k | x_n, y_n) (N, K); rows sum to 1. */
+  responsibilities(x: MatrixLike, y: MatrixLike, options: { batchSize?: number } = {}): Float32Array {
+    const [xs, ys] = this.pair(x, y);
+    return jointOf(this.engine(xs.rows, options.batchSize), this.scaledX(xs), this.scaledY(ys)).gamma;
+  }
+
+  /** The most responsible component of each row (N), ties to the lowest index. */
+  labels(x: MatrixLike, y: MatrixLike, options: { batchSize?: number } = {}): Int32Array {
+    const g = this.responsibilities(x, y, options);
+    const K = this.components;
+    const out = new Int32Array(g.length / K);
+    for (let n = 0; n < out.length; n++) for (let k = 1; k < K; k++) if (g[n * K + k]! > g[n * K + out[n]!]!) out[n] = k;
+    return out;
+  }
+
+  /** E[y | x] (N, D), float64. */
+  mean(x: MatrixLike, options: { batchSize?: number } = {}): Float64Array {
+    return mixtureMean(this.mixtureOf(x, options.batchSize));
+  }
+
+  /** Cov[y | x] (N, D, D) by the law of total variance, float64. */
+  covariance(x: MatrixLike, options: { batchSize?: number } = {}): Float64Array {
+    return mixtureCovariance(this.mixtureOf(x, options.batchSize));
+  }
+
+  /** Every local mode of p(y | x) per row, with its density, highest first. */
+  modes(x: MatrixLike, options: ModeOptions & { batchSize?: number } = {}): RowModes[] {
+    if (typeof options !== "object" || options === null) throw new MdnError("INVALID_ARGUMENT", "options", "an object", describe(options));
+    const tol = numberIn(options.tol ?? 1e-9, "options.tol", 0, 1, true);
+    const mergeTol = numberIn(options.mergeTol ?? 1e-3, "options.mergeTol", 0, Infinity, true);
+    const maxIter = positiveInt(options.maxIter ?? 1000, "options.maxIter", 1e7);
+    const m = this.mixtureOf(x, options.batchSize);
+    return Array.from({ length: m.N }, (_, n) => rowModes(m, n, { tol, mergeTol, maxIter }));
+  }
+
+  /** Draws y ~ p(y | x) per row with temperatures; see src/sampling.ts and the README. */
+  sample(x: MatrixLike, options: SampleOptions & { batchSize?: number } = {}): Samples {
+    const o = resolveSampleOptions(options);
+    const m = this.mixtureOf(x, options.batchSize);
+    const e = this.engine(m.N, options.batchSize);
+    return sampleMixture(e, m, o, e.buffers().end);
+  }
+
+  /** PIT values and central-interval coverage on (x, y) for 1-D targets. */
+  calibration(x: MatrixLike, y: MatrixLike, options: { levels?: number[]; batchSize?: number } = {}): Calibration {
+    if (this.outputDim !== 1) throw new MdnError("SHAPE_MISMATCH", "y", "1-D targets (outputDim 1) for calibration", `outputDim ${this.outputDim}`);
+    const levels = options.levels ?? [0.5, 0.8, 0.95];
+    if (!Array.isArray(levels) || levels.length === 0) throw new MdnError("INVALID_ARGUMENT", "options.levels", "a non-empty array of levels in (0, 1)", describe(levels));
+    levels.forEach((l, i) => numberIn(l, `options.levels[${i}]`, 0, 1, true, true));
+    const [xs, ys] = this.pair(x, y);
+    return calibrationOf(toMixture(this.head(xs, options.batchSize), this.config), ys.data, levels);
+  }
+
+  private pair(x: MatrixLike, y: MatrixLike): [Checked, Checked] {
+    this.assertAlive();
+    const xs = toMatrix(x, "x", this.inputDim);
+    const ys = toMatrix(y, "y", this.outputDim);
+    checkPair(xs, ys, "x", "y");
+    return [xs, ys];
+  }
+
+  private mixtureOf(x: MatrixLike, batchSize: number | undefined) {
+    this.assertAlive();
+    const xs = toMatrix(x, "x", this.inputDim);
+    return toMixture(this.head(xs, batchSize), this.config);
+  }
+
+  /** What density.ts and sampling.ts need: kernels, network and inference buffers. */
+  private engine(rows: number, batchSize: number | undefined): Engine {
+    const cap = this.inferCap(rows, batchSize);
+    return { k: this.k, net: this.net, cfg: this.config, cap, buffers: () => this.inferBuffers(cap) };
   }
 
   /** Mean negative log-likelihood of y given x, in inference mode (no L2 term), in original units. */
@@ -367,7 +443,7 @@ export class MDN {
     const norm = this.norm;
     if (norm) {
       xs = this.scaledX(xs);
-      ys = standardize(ys, norm.yMean, norm.yStd);
+      ys = this.scaledY(ys);
     }
     const cap = this.inferCap(xs.rows, options.batchSize);
     const s = this.inferBuffers(cap).scratch;
@@ -382,8 +458,21 @@ export class MDN {
     return sum / xs.rows + (norm ? logScale(norm) : 0);
   }
 
+  // Standardisation (src/normalize.ts): inputs and targets go in scaled, mixtures come out in
+  // original units.
   private scaledX(xs: Checked): Checked {
     return this.norm ? standardize(xs, this.norm.xMean, this.norm.xStd) : xs;
+  }
+
+  private scaledY(ys: Checked): Checked {
+    return this.norm ? standardize(ys, this.norm.yMean, this.norm.yStd) : ys;
+  }
+
+  /** The mixture's parameters for the rows of xs, in original units. */
+  private head(xs: Checked, batchSize: number | undefined): HeadParams {
+    const h = headParams(this.engine(xs.rows, batchSize), this.scaledX(xs));
+    if (this.norm) unscaleHead(this.norm, h, this.config.covariance, this.outputDim);
+    return h;
   }
 
   /** Parameter counts, as Keras' count_params. */
@@ -409,7 +498,9 @@ export class MDN {
     const H = this.config.hidden.length ? this.config.hidden[this.config.hidden.length - 1]!.units : this.inputDim;
     const { components: K, outputDim: D } = this.config;
     rows.push([`mdn_mu (Dense, linear)`, `(None, ${K * D})`, (H + 1) * K * D]);
-    rows.push([`mdn_sigma (Dense, ${this.config.sigma.activation})`, `(None, ${K})`, (H + 1) * K]);
+    const S = this.net.S;
+    const sigmaName = this.config.covariance === "full" ? `mdn_scale_tril (Dense, ${this.config.sigma.activation} diagonal)` : `mdn_sigma (Dense, ${this.config.sigma.activation})`;
+    rows.push([sigmaName, `(None, ${S})`, (H + 1) * S]);
     rows.push([`mdn_pi (Dense, softmax)`, `(None, ${K})`, (H + 1) * K]);
     const w = [Math.max(32, ...rows.map((r) => r[0].length + 2)), 22, 12];
     const line = (c: string) => c.repeat(w[0]! + w[1]! + w[2]!);
@@ -477,7 +568,7 @@ export class MDN {
   }
 
   /** Inference buffers above the training arena (so predict works inside fit callbacks). */
-  private inferBuffers(cap: number): { scratch: Scratch; pi: Ptr; mu: Ptr; sigma: Ptr } {
+  private inferBuffers(cap: number): { scratch: Scratch; pi: Ptr; mu: Ptr; sigma: Ptr; end: Ptr } {
     const base = this.training ? this.training.end : this.net.fixedEnd;
     const cur = this.infer;
     if (cur && cur.scratch.base === base && cur.scratch.cap >= cap) return cur;
@@ -485,7 +576,8 @@ export class MDN {
     const { components: K, outputDim: D } = this.config;
     const p = new Planner(scratch.end);
     const c = scratch.cap;
-    const b = { scratch, pi: p.take(c * K), mu: p.take(c * K * D), sigma: p.take(c * K) };
+    const b = { scratch, pi: p.take(c * K), mu: p.take(c * K * D), sigma: p.take(c * this.net.S), end: 0 };
+    b.end = p.top;
     const have = this.k.memory.buffer.byteLength;
     if (p.top > have) this.k.memory.grow(Math.ceil((p.top - have) / 65536));
     this.infer = b;

@@ -1,10 +1,11 @@
 // The network inside an MDN: dense -> activation -> dropout -> batch norm per hidden layer, then one
-// fused dense head whose P = K + K*D + K outputs per row are [pi logits | mu (K, D) | sigma
-// pre-activation]. This class owns the arena plan and drives the kernels; it knows nothing of
+// fused dense head whose P = K + K*D + K*Sk outputs per row are [pi logits | mu (K, D) | sigma
+// block (K, Sk)], Sk set by the covariance type (src/head.ts). This class owns the arena plan and drives the kernels; it knows nothing of
 // users' arrays (model.ts) or epochs (train.ts).
 
 import { ensureMemory, Planner } from "./arena.js";
 import type { ResolvedConfig } from "./config.js";
+import { headKernels, type HeadKernels, scaleSize } from "./head.js";
 import { type Kernels, type Ptr, SIGMA_EXP, SIGMA_SOFTPLUS } from "./kernels.js";
 
 export interface Tensor {
@@ -73,6 +74,10 @@ export class Network {
   /** All weights in Keras order (layer by layer). */
   readonly tensors: Tensor[] = [];
   readonly P: number;
+  /** Floats of the sigma block per row: K * Sk. */
+  readonly S: number;
+  /** The loss, gradient and parameter kernels of the configured covariance type. */
+  readonly mixture: HeadKernels;
   readonly params: Ptr;
   /** Bytes of the trainable region; grads, m and v follow at 1x, 2x, 3x this offset. */
   readonly paramBytes: number;
@@ -95,9 +100,11 @@ export class Network {
   ) {
     const planned = planTensors(cfg);
     this.P = planned.P;
+    this.S = planned.S;
     this.layers.push(...planned.layers);
     this.head = planned.head;
     this.tensors.push(...planned.tensors);
+    this.mixture = headKernels(k, cfg.covariance);
     this.sigmaAct = cfg.sigma.activation === "exp" ? SIGMA_EXP : SIGMA_SOFTPLUS;
     // Addresses: kernels, then other trainables, then moving statistics.
     const kernels = this.tensors.filter((x) => x.l2);
@@ -140,7 +147,7 @@ export class Network {
     const { components: K, outputDim: D } = this.cfg;
     const w = this.head.kernel.ptr;
     k.rng_fill_uniform(w + 4 * K, H, K * D, this.P, glorot(H, K * D), this.rng); // mu
-    k.rng_fill_uniform(w + 4 * (K + K * D), H, K, this.P, glorot(H, K), this.rng); // sigma
+    k.rng_fill_uniform(w + 4 * (K + K * D), H, this.S, this.P, glorot(H, this.S), this.rng); // sigma
     k.rng_fill_uniform(w, H, K, this.P, glorot(H, K), this.rng); // pi
     this.step = 0;
     this.fresh = true;
@@ -225,7 +232,7 @@ export class Network {
   /** Sum over n rows of the NLL of the targets at s.y given s.a; fills s.gamma and s.nll. */
   mixtureLoss(s: Scratch, n: number): number {
     const { outputDim: D, components: K, sigma } = this.cfg;
-    return this.k.mixture_forward(s.nll, s.gamma, s.a, s.y, n, K, D, sigma.floor, this.sigmaAct);
+    return this.mixture.forward(s.nll, s.gamma, s.a, s.y, n, K, D, sigma.floor, this.sigmaAct);
   }
 
   /** Zero all gradients (parameters and activations) once per step. */
@@ -239,7 +246,7 @@ export class Network {
     const k = this.k;
     const g = s.gradOffset;
     const { outputDim: D, components: K, sigma } = this.cfg;
-    k.mixture_backward(s.a + g, s.gamma, s.a, s.y, n, K, D, sigma.floor, this.sigmaAct, 1 / n);
+    this.mixture.backward(s.a + g, s.gamma, s.a, s.y, n, K, D, sigma.floor, this.sigmaAct, 1 / n);
     const L = this.layers.length;
     const lastOut = L === 0 ? s.x : this.layerOutput(s, L - 1);
     const headIn = this.headInDim();
@@ -341,9 +348,10 @@ export class Network {
  * constructor places them in the arena, and the model-file loader checks a file's tensor table
  * against this list before anything is allocated.
  */
-export function planTensors(cfg: ResolvedConfig): { P: number; layers: Layer[]; head: { kernel: Tensor; bias: Tensor }; tensors: Tensor[] } {
+export function planTensors(cfg: ResolvedConfig): { P: number; S: number; layers: Layer[]; head: { kernel: Tensor; bias: Tensor }; tensors: Tensor[] } {
   const { inputDim, outputDim: D, components: K } = cfg;
-  const P = K + K * D + K;
+  const S = K * scaleSize(cfg.covariance, D);
+  const P = K + K * D + S;
   const tensors: Tensor[] = [];
   const layers: Layer[] = [];
   const t = (name: string, shape: number[], trainable: boolean, l2 = false): Tensor => {
@@ -369,7 +377,7 @@ export function planTensors(cfg: ResolvedConfig): { P: number; layers: Layer[]; 
     inDim = h.units;
   });
   const head = { kernel: t("mixture/kernel", [inDim, P], true, true), bias: t("mixture/bias", [P], true) };
-  return { P, layers, head, tensors };
+  return { P, S, layers, head, tensors };
 }
 
 /** Keras' glorot_uniform limit. */

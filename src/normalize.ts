@@ -4,11 +4,13 @@
 //   mu = mu' * std_y + mean_y,  sigma = sigma' * std_y,
 //   log p(y | x) = log p'(y' | x') - sum_d log std_y_d   (the Jacobian of y -> y').
 // An isotropic mixture stays isotropic in original units only if every target dimension is scaled
-// alike, so for covariance "isotropic" std_y is one shared scale, sqrt(mean_d var_d), repeated D times.
+// alike, so for covariance "isotropic" std_y is one shared scale, sqrt(mean_d var_d), repeated D times;
+// diagonal and full covariances take a scale per dimension.
 // Statistics are float64 sums rounded to float32 once, so a saved and reloaded model applies exactly
 // the same numbers.
 
 import type { Checked } from "./data.js";
+import { type Covariance, triIndex } from "./head.js";
 
 export interface Normalization {
   xMean: Float32Array; // (I)
@@ -74,15 +76,27 @@ export function standardize(m: Checked, mean: Float32Array, std: Float32Array): 
   return { data: out, rows, cols };
 }
 
-/** Means (N, K, D) and isotropic sigmas (N, K) back to original units, in place. */
-export function unscaleMixture(n: Normalization, mu: Float32Array, sigma: Float32Array, D: number): void {
+/**
+ * A head's means (N, K, D) and scale block back to original units, in place. With y = s * y' + m
+ * the covariance becomes diag(s) Sigma' diag(s): isotropic sigmas scale by the shared s, diagonal
+ * ones by s_d, and a Cholesky factor's row i by s_i (still lower triangular, diagonal positive).
+ */
+export function unscaleHead(n: Normalization, h: { mu: Float32Array; scale: Float32Array }, covariance: Covariance, D: number): void {
+  const { mu, scale } = h;
   for (let i = 0; i < mu.length; i++) {
     const d = i % D;
     mu[i] = mu[i]! * n.yStd[d]! + n.yMean[d]!;
   }
-  // Isotropic: one shared scale (see the header).
-  const s = n.yStd[0]!;
-  for (let i = 0; i < sigma.length; i++) sigma[i] = sigma[i]! * s;
+  if (covariance === "isotropic") {
+    for (let i = 0; i < scale.length; i++) scale[i] = scale[i]! * n.yStd[0]!;
+  } else if (covariance === "diagonal") {
+    for (let i = 0; i < scale.length; i++) scale[i] = scale[i]! * n.yStd[i % D]!;
+  } else {
+    const T = (D * (D + 1)) / 2;
+    for (let b = 0; b < scale.length; b += T) {
+      for (let i = 0; i < D; i++) for (let j = 0; j <= i; j++) scale[b + triIndex(i, j)] = scale[b + triIndex(i, j)]! * n.yStd[i]!;
+    }
+  }
 }
 
 /** log |d y' / d y| = -sum_d log std_y_d: add its negative to an NLL to state it in original units. */

@@ -77,6 +77,8 @@ export interface TrainPlan {
   onNonFinite: "stop" | "throw";
   /** Early-stopping state to continue from (a resumed fit), or null to start afresh. */
   resume: EarlyStoppingState | null;
+  /** The shuffled row order to continue from (a resumed fit), or null to start in order. */
+  order: Uint32Array | null;
   /** Added to reported losses: the log-Jacobian of target standardisation (0 without it). */
   lossOffset: number;
   /** Checked between batches; lets dispose() or `model.stopTraining` end the loop. */
@@ -127,7 +129,14 @@ export function stageData(net: Network, plan: TrainPlan, ar: TrainArena): void {
     writeF32(k, ar.xVal, plan.val.x.data);
     writeF32(k, ar.yVal, plan.val.y.data);
   }
-  k.iota_u32(ar.idx, plan.x.rows);
+  // A resumed fit continues the row order where the checkpoint left it; a new one starts in order.
+  if (plan.order) new Uint32Array(k.memory.buffer, ar.idx, plan.order.length).set(plan.order);
+  else k.iota_u32(ar.idx, plan.x.rows);
+}
+
+/** The current row order (n) as a copy, for checkpoints. */
+export function readOrder(net: Network, ar: TrainArena, n: number): Uint32Array {
+  return new Uint32Array(net.k.memory.buffer, ar.idx, n).slice();
 }
 
 /**
@@ -214,12 +223,8 @@ export async function trainLoop(net: Network, plan: TrainPlan, ar: TrainArena, p
       progress.inEpoch = true;
       const goodStep = net.step;
       net.saveState(ar.good);
-      // Each epoch's order is a fresh permutation drawn from the generator, so it depends only on
-      // the generator state: a fit resumed from a checkpoint shuffles as the straight run did.
-      if (plan.shuffle) {
-        k.iota_u32(ar.idx, n);
-        k.rng_shuffle(ar.idx, n, net.rng);
-      }
+      // Each epoch shuffles the previous epoch's order; checkpoints store that order (see stageData).
+      if (plan.shuffle) k.rng_shuffle(ar.idx, n, net.rng);
       let lossSum = 0;
       for (let b = 0; b < batches; b++) {
         abortIfNeeded();

@@ -22,6 +22,16 @@ const cases = [
     config: { inputDim: 4, outputDim: 1, components: 2, hidden: [], seed: 3 },
     N: 6,
   },
+  {
+    name: "diagonal covariance, softplus sigma, batch norm",
+    config: { inputDim: 2, outputDim: 3, components: 3, hidden: [{ units: 5, batchNorm: true }], covariance: "diagonal", sigma: { activation: "softplus" }, seed: 4 },
+    N: 6,
+  },
+  {
+    name: "full covariance, 3-D targets",
+    config: { inputDim: 2, outputDim: 3, components: 2, hidden: [{ units: 4, activation: "tanh" }], covariance: "full", seed: 5 },
+    N: 5,
+  },
 ] as const;
 
 describe("whole-model gradients", () => {

@@ -22,14 +22,14 @@ export function headWidth(K: number, D: number): number {
 }
 
 /** sigma after activation and floor; log sigma; d log sigma / d s (0 where the floor is active). */
-function sigmaOf(s: number, floor: number, sigmaAct: number): { sigma: number; logSigma: number; dLogSigma: number } {
+export function sigmaOf(s: number, floor: number, sigmaAct: number): { sigma: number; logSigma: number; dLogSigma: number } {
   const act = sigmaAct === SIGMA_EXP ? Math.exp(s) : softplus(s);
   if (act < floor) return { sigma: floor, logSigma: Math.log(floor), dLogSigma: 0 };
   const dLogSigma = sigmaAct === SIGMA_EXP ? 1 : sigmoid(s) / act;
   return { sigma: act, logSigma: Math.log(act), dLogSigma };
 }
 
-function logSumExp(v: number[]): number {
+export function logSumExp(v: number[]): number {
   const m = Math.max(...v);
   let s = 0;
   for (const x of v) s += Math.exp(x - m);
@@ -139,4 +139,55 @@ export function mixtureParams(
     for (let j = 0; j < K * D; j++) mu[n * K * D + j] = a[n * P + K + j]!;
   }
   return { pi, mu, sigma };
+}
+
+/** One component's log density log N(y; mu_k, .) and its gradient in mu_k and the sigma block s_k. */
+export interface ComponentTerm {
+  logN: number;
+  dmu: number[]; // d logN / d mu_k (D)
+  ds: number[]; // d logN / d s_k (S / K)
+}
+
+/**
+ * Any Gaussian head over rows a = [logits (K) | mu (K, D) | s (K, Sk)]: nll, gamma and the
+ * gradient scale * d sum nll / d a, given one component's term. d nll / d logit = pi - gamma and
+ * d nll / d theta_k = -gamma_k d log N_k / d theta_k (the mixture chain rule, Bishop 5.6).
+ */
+export function mixtureOver(
+  a: ArrayLike<number>,
+  y: ArrayLike<number>,
+  dims: MixtureDims,
+  Sk: number,
+  term: (s: number[], mu: number[], y: number[]) => ComponentTerm,
+  scale = 1,
+): { nll: Float64Array; gamma: Float64Array; sum: number; da: Float64Array } {
+  const { N, K, D } = dims;
+  const P = K + K * D + K * Sk;
+  const nll = new Float64Array(N);
+  const gamma = new Float64Array(N * K);
+  const da = new Float64Array(N * P);
+  let sum = 0;
+  for (let n = 0; n < N; n++) {
+    const base = n * P;
+    const logits = Array.from({ length: K }, (_, k) => a[base + k]!);
+    const lsePi = logSumExp(logits);
+    const yn = Array.from({ length: D }, (_, d) => y[n * D + d]!);
+    const terms = logits.map((_, k) => {
+      const mu = Array.from({ length: D }, (_, d) => a[base + K + k * D + d]!);
+      const s = Array.from({ length: Sk }, (_, j) => a[base + K + K * D + k * Sk + j]!);
+      return term(s, mu, yn);
+    });
+    const joint = terms.map((t, k) => logits[k]! - lsePi + t.logN);
+    const lse = logSumExp(joint);
+    nll[n] = -lse;
+    sum += -lse;
+    for (let k = 0; k < K; k++) {
+      const g = Math.exp(joint[k]! - lse);
+      gamma[n * K + k] = g;
+      da[base + k] = scale * (Math.exp(logits[k]! - lsePi) - g);
+      terms[k]!.dmu.forEach((v, d) => (da[base + K + k * D + d] = -scale * g * v));
+      terms[k]!.ds.forEach((v, j) => (da[base + K + K * D + k * Sk + j] = -scale * g * v));
+    }
+  }
+  return { nll, gamma, sum, da };
 }

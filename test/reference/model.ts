@@ -8,6 +8,8 @@ import { reluForward, tanhForward, linearForward } from "./activation.js";
 import { batchnormForwardTrain } from "./batchnorm.js";
 import { denseForward } from "./dense.js";
 import { mixtureLoss } from "./mixture.js";
+import { diagLoss } from "./mixture_diag.js";
+import { fullLoss, triSize } from "./mixture_full.js";
 
 /** A trainable tensor's place in the flat parameter vector. */
 export interface Slot {
@@ -41,8 +43,10 @@ export function referenceLoss(cfg: ResolvedConfig, slots: Slot[], theta: Float64
     inDim = l.units;
   });
   const { components: K, outputDim: D } = cfg;
-  const P = K + K * D + K;
+  const Sk = cfg.covariance === "isotropic" ? 1 : cfg.covariance === "diagonal" ? D : triSize(D);
+  const P = K + K * D + K * Sk;
   const a = denseForward(h, get.get("mixture/kernel")!, get.get("mixture/bias")!, N, inDim, P);
   const sigmaAct = cfg.sigma.activation === "exp" ? SIGMA_EXP : SIGMA_SOFTPLUS;
-  return mixtureLoss(a, y, { N, K, D, floor: cfg.sigma.floor, sigmaAct }, 1 / N);
+  const loss = cfg.covariance === "isotropic" ? mixtureLoss : cfg.covariance === "diagonal" ? diagLoss : fullLoss;
+  return loss(a, y, { N, K, D, floor: cfg.sigma.floor, sigmaAct }, 1 / N);
 }
