@@ -145,6 +145,9 @@ export interface Kernels {
 /** Instantiate the kernels: each model owns one instance and its memory. */
 export async function instantiateKernels(module?: WebAssembly.Module): Promise<Kernels> {
   const mod = module ?? (await defaultModule());
-  const { exports } = await instantiate<Record<string, unknown>>(mod, {});
-  return exports as unknown as Kernels;
+  // The instance's own exports, not the loader's demangled ones: the loader wraps every function in
+  // `(...args) => elem(...args)`, which allocates an array on each of the ~30 kernel calls per
+  // training step and costs more than a small kernel (measured in bench/: seed fit and predict).
+  const { instance } = await instantiate<Record<string, unknown>>(mod, {});
+  return instance.exports as unknown as Kernels;
 }

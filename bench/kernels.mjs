@@ -1,0 +1,104 @@
+// Kernel benchmarks, in the orchestrator's process: the SIMD-peak probe (bench/assembly/peak.ts), dense
+// forward and backward, the mixture NLL with gradients, Adam. Each tinybench sample is a loop of
+// calls long enough (~0.5 ms) for the timer; figures are per call.
+import { readFileSync } from "node:fs";
+import { measure } from "./lib.mjs";
+
+const WIDTHS = [32, 128, 256, 512, 1024];
+const BATCHES = [128, 256];
+
+/** Raw exports of a module (no loader wrappers: nothing between the timer and the kernel). */
+async function load(file) {
+  const { instance } = await WebAssembly.instantiate(readFileSync(new URL(file, import.meta.url)), {});
+  return instance.exports;
+}
+
+/** A bump allocator over a module's memory, filled with small deterministic values. */
+function arena(k, base) {
+  let top = base;
+  return (n) => {
+    const p = top;
+    top += Math.ceil((n * 4) / 16) * 16;
+    const need = top - k.memory.buffer.byteLength;
+    if (need > 0) k.memory.grow(Math.ceil(need / 65536));
+    const v = new Float32Array(k.memory.buffer, p, n);
+    for (let j = 0; j < n; j++) v[j] = Math.sin(j * 0.37) * 0.5;
+    return p;
+  };
+}
+
+/** Calls per sample so that one sample takes about 0.5 ms. */
+function repsFor(fn) {
+  let reps = 1;
+  for (;;) {
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) fn();
+    if (performance.now() - t0 > 0.5) return reps;
+    reps *= 2;
+  }
+}
+
+/** Median/min/max time of one call, in ms. */
+async function perCall(fn, iterations) {
+  for (let i = 0; i < 200; i++) fn(); // reach the optimising tier
+  const reps = repsFor(fn);
+  const r = await measure(() => {
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) fn();
+    return { overriddenDuration: (performance.now() - t0) / reps };
+  }, { iterations, warmup: 3 });
+  return r;
+}
+
+/** Work per second from per-call times in ms; `work` is one call's work in the unit reported. */
+const rate = (r, work) => ({ median: (1e3 * work) / r.median, min: (1e3 * work) / r.max, max: (1e3 * work) / r.min });
+
+/** GFLOP/s of the peak probe: the faster of its 4 x 8 and 6 x 8 tiles. */
+export async function peak(quick) {
+  const k = await load("./build/peak.wasm");
+  const alloc = arena(k, 1024);
+  const a = alloc(256 * 8), b = alloc(256 * 8);
+  const it = quick ? 40 : 150;
+  const r48 = rate(await perCall(() => k.peak_4x8(a, b, 8), it), (8 * 256 * 64) / 1e9); // GFLOP/s
+  const r68 = rate(await perCall(() => k.peak_6x8(a, b, 8), it), (8 * 256 * 96) / 1e9);
+  return { gflops: r48.median >= r68.median ? r48 : r68, tile4x8: r48, tile6x8: r68 };
+}
+
+export async function kernels(quick) {
+  const k = await load("../build/mdn.wasm");
+  const it = quick ? 15 : 60;
+  const dense = [];
+  for (const N of BATCHES) {
+    for (const W of WIDTHS) {
+      const alloc = arena(k, k.heap_base());
+      const [out, inp, w, b, dout, dinp, dw, db] = [N * W, N * W, W * W, W, N * W, N * W, W * W, W].map(alloc);
+      const gf = (2 * N * W * W) / 1e9; // GFLOP per product
+      const fwd = rate(await perCall(() => k.dense_forward(out, inp, w, b, N, W, W), it), gf);
+      // Backward: dinp and dw, two products; db is O(N * W).
+      const bwd = rate(await perCall(() => k.dense_backward(dinp, dw, db, dout, inp, w, N, W, W), it), 2 * gf);
+      dense.push({ N, I: W, O: W, forward: fwd, backward: bwd });
+    }
+  }
+  // Mixture NLL forward + backward (the training step's head), rows/s, for the seed's K = 4, D = 2
+  // and W3's K = 16, D = 16.
+  const mixture = [];
+  for (const [K, D] of [[4, 2], [8, 2], [16, 16]]) {
+    const N = 256, P = K + K * D + K;
+    const alloc = arena(k, k.heap_base());
+    const [nll, gamma, a, y, da] = [N, N * K, N * P, N * D, N * P].map(alloc);
+    const r = await perCall(() => {
+      k.mixture_forward(nll, gamma, a, y, N, K, D, 1e-4, 0);
+      k.mixture_backward(da, gamma, a, y, N, K, D, 1e-4, 0, 1 / N);
+    }, it);
+    mixture.push({ K, D, N, rowsPerS: rate(r, N) });
+  }
+  // Adam over W2's parameter count (about 76k) and a 1M-parameter region, params/s.
+  const adam = [];
+  for (const n of [76_000, 1_000_000]) {
+    const alloc = arena(k, k.heap_base());
+    const [w, g, m, v] = [n, n, n, n].map(alloc);
+    const r = await perCall(() => k.adam_update(w, g, m, v, n, 1e-3, 0.9, 0.999, 1e-7, 0), it);
+    adam.push({ n, paramsPerS: rate(r, n) });
+  }
+  return { dense, mixture, adam };
+}
