@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCsv } from "../src/cli/csv.js";
 import { loadModel } from "../src/cli/modelfile.js";
 import { Progress } from "../src/cli/progress.js";
-import { seedClusters } from "../src/index.js";
+import { adjustedRandScore, normalizedMutualInfoScore, seedClusters } from "../src/index.js";
 
 const BIN = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 let dir = "";
@@ -57,6 +57,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "mdn-cli-"));
   writeFileSync(at("train.csv"), clustersCsv(400, 1));
   writeFileSync(at("test.csv"), clustersCsv(200, 2));
+  writeFileSync(at("few.csv"), clustersCsv(3, 5));
   const r = await run(...TRAIN);
   expect(r.stderr).toMatch(/wrote m\.mdn/);
   expect(r.code).toBe(0);
@@ -125,48 +126,56 @@ describe("mdn-wasm train, info, evaluate, predict, sample", () => {
     const m = await run("predict", "m.mdn", "test.csv", "--what", "mean");
     const [mh, ...mrows] = parseCsv(m.stdout, "stdout").records;
     expect(mh).toEqual(["y1", "y2"]);
-    for (let r = 0; r < 200; r++) {
-      for (let d = 0; d < 2; d++) {
-        let mean = 0;
-        for (let k = 0; k < 4; k++) mean += p.pi[4 * r + k]! * p.mu[8 * r + 2 * k + d]!;
-        expect(Math.abs(Number(mrows[r]![d]) - mean)).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(mean)));
-      }
-    }
+    // model.mean is float64; the CSV holds it rounded to float32.
+    expect(Float32Array.from(mrows.flat(), Number)).toEqual(Float32Array.from(model.mean({ data: seedClusters(200, 2).x, shape: [200, 2] })));
   });
 
-  it("samples n draws per row, reproducibly by seed, around the mixture's mean", async () => {
-    writeFileSync(at("few.csv"), clustersCsv(3, 5));
-    const n = 400;
+  it("samples n draws per row as model.sample does, reproducibly by seed", async () => {
+    const n = 50;
     const [a, b, c] = await Promise.all([
-      run("sample", "m.mdn", "few.csv", "--n", String(n), "--out", "sa.csv"),
-      run("sample", "m.mdn", "few.csv", "--n", String(n), "--out", "sb.csv"),
+      run("sample", "m.mdn", "few.csv", "--n", String(n), "--temperature", "0.5", "--out", "sa.csv"),
+      run("sample", "m.mdn", "few.csv", "--n", String(n), "--temperature", "0.5", "--out", "sb.csv"),
       run("sample", "m.mdn", "few.csv", "--n", String(n), "--seed", "9", "--out", "sc.csv"),
     ]);
     expect([a.code, b.code, c.code]).toEqual([0, 0, 0]);
     expect(readFileSync(at("sa.csv"), "utf8")).toBe(readFileSync(at("sb.csv"), "utf8"));
     expect(readFileSync(at("sa.csv"), "utf8")).not.toBe(readFileSync(at("sc.csv"), "utf8"));
     const [header, ...rows] = readRows("sa.csv");
-    expect(header).toEqual(["row", "sample", "y1", "y2"]);
+    expect(header).toEqual(["row", "sample", "component", "y1", "y2"]);
     expect(rows).toHaveLength(3 * n);
-    expect(rows.slice(0, 2).map((r) => r.slice(0, 2))).toEqual([["0", "0"], ["0", "1"]]);
     const { model } = await loadModel(at("m.mdn"));
-    const d = seedClusters(3, 5);
-    const p = model.predict({ data: d.x, shape: [3, 2] });
-    for (let r = 0; r < 3; r++) {
-      for (let j = 0; j < 2; j++) {
-        let mean = 0;
-        let second = 0;
-        for (let k = 0; k < 4; k++) {
-          const mu = p.mu[8 * r + 2 * k + j]!;
-          mean += p.pi[4 * r + k]! * mu;
-          second += p.pi[4 * r + k]! * (p.sigma[4 * r + k]! ** 2 + mu * mu);
-        }
-        const sd = Math.sqrt(Math.max(second - mean * mean, 0));
-        const draws = rows.filter((row) => row[0] === String(r)).map((row) => Number(row[2 + j]));
-        const avg = draws.reduce((s, v) => s + v, 0) / n;
-        expect(Math.abs(avg - mean)).toBeLessThan(5 * sd / Math.sqrt(n) + 1e-4);
-      }
-    }
+    const want = model.sample({ data: seedClusters(3, 5).x, shape: [3, 2] }, { n, temperature: 0.5, seed: 0 });
+    expect(rows.map((r) => r.slice(0, 3).map(Number))).toEqual([...want.components].map((k, i) => [Math.floor(i / n), i % n, k]));
+    expect(Float32Array.from(rows.flatMap((r) => r.slice(3)), Number)).toEqual(want.samples);
+  });
+
+  it("lists the modes of every row as model.modes does, and ARI / NMI by responsibilities", async () => {
+    const [m, e] = await Promise.all([
+      run("predict", "m.mdn", "few.csv", "--what", "modes", "-o", "modes.csv"),
+      run("evaluate", "m.mdn", "test.csv", "--labels", "cluster", "--assign", "posterior", "--json"),
+    ]);
+    expect([m.code, e.code]).toEqual([0, 0]);
+    const { model } = await loadModel(at("m.mdn"));
+    const modes = model.modes({ data: seedClusters(3, 5).x, shape: [3, 2] });
+    const [header, ...rows] = readRows("modes.csv");
+    expect(header).toEqual(["row", "mode", "density", "y1", "y2"]);
+    const want = modes.flatMap((rm, r) => Array.from({ length: rm.shape[0] }, (_, j) => [r, j, rm.density[j]!, rm.points[2 * j]!, rm.points[2 * j + 1]!].map(Math.fround)));
+    expect(rows.map((r) => r.map((c) => Math.fround(Number(c))))).toEqual(want);
+    const d = seedClusters(200, 2);
+    const labels = model.labels({ data: d.x, shape: [200, 2] }, { data: d.y, shape: [200, 2] });
+    const out = JSON.parse(e.stdout);
+    expect(out.assignment).toBe("argmax of the responsibilities");
+    expect(out.ari).toBe(adjustedRandScore(Array.from(d.z, (z) => `c${z}`), labels));
+    expect(out.nmi).toBe(normalizedMutualInfoScore(Array.from(d.z, (z) => `c${z}`), labels));
+  });
+
+  it("trains diagonal and full covariance heads and names their sigma columns by target", async () => {
+    const heads = ["diagonal", "full"];
+    const trained = await Promise.all(heads.map((c) => run("train", "train.csv", "--x", "x1,x2", "--y", "y1,y2", "-k", "2", "--hidden", "8", "--epochs", "2", "--covariance", c, "--out", `${c}.mdn`)));
+    expect(trained.map((r) => r.code)).toEqual([0, 0]);
+    const [diag, full] = await Promise.all(heads.map((c) => run("predict", `${c}.mdn`, "few.csv")));
+    expect(diag!.stdout.split("\n")[0]).toBe("pi_0,pi_1,mu_0_y1,mu_0_y2,mu_1_y1,mu_1_y2,sigma_0_y1,sigma_0_y2,sigma_1_y1,sigma_1_y2");
+    expect(full!.stdout.split("\n")[0]).toMatch(/,sigma_0_y1_y1,sigma_0_y1_y2,sigma_0_y2_y1,sigma_0_y2_y2,sigma_1_y1_y1,/);
   });
 
   it("standardises with --normalize and keeps the statistics in the model file", async () => {

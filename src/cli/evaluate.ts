@@ -2,7 +2,7 @@
 // clustering scores ARI / NMI of the components against a label column when one is named.
 
 import { adjustedRandScore, normalizedMutualInfoScore } from "../node.js";
-import { type Command, str, type Values } from "./args.js";
+import { choice, type Command, str, type Values } from "./args.js";
 import { columnLabel, resolveColumns } from "./csv.js";
 import { CliError, EXIT_OK } from "./errors.js";
 import { CSV_HELP, CSV_OPTIONS, modelColumns, readTable, writeOutput } from "./io.js";
@@ -16,8 +16,9 @@ Mean negative log-likelihood (natural log, per row) of the target columns given 
                        (by name, or by index when its training file had no header).
   --labels COL         A column of true classes (numbers or text): adds the adjusted Rand index
                        and normalised mutual information (scikit-learn's definitions) of the
-                       component each row is assigned to: the argmax of the mixing weights pi(x),
-                       as the seed notebook does (it uses the inputs only).
+                       component each row is assigned to, chosen by --assign.
+  --assign pi          (default) argmax_k pi_k(x), the seed notebook's: from the inputs only.
+  --assign posterior   argmax_k of the responsibilities p(k | x, y): from inputs and targets.
   --json               Print one JSON object instead of text.
 ${CSV_HELP}`;
 
@@ -26,11 +27,12 @@ export const evaluate: Command = {
   summary: "mean NLL of a CSV file (and ARI / NMI against a label column)",
   help,
   positionals: ["model.mdn", "data.csv"],
-  options: { ...CSV_OPTIONS, x: { type: "string" }, y: { type: "string" }, labels: { type: "string" }, json: { type: "boolean" } },
+  options: { ...CSV_OPTIONS, x: { type: "string" }, y: { type: "string" }, labels: { type: "string" }, assign: { type: "string" }, json: { type: "boolean" } },
   run: runEvaluate,
 };
 
 async function runEvaluate(v: Values, [modelPath, dataPath]: string[]): Promise<number> {
+  const assign = choice(v, "assign", ["pi", "posterior"] as const, "pi");
   const { model, facts } = await loadModel(modelPath!);
   const table = await readTable(dataPath!, v);
   const { x, y } = modelColumns(table, v, facts, "xy");
@@ -45,17 +47,10 @@ async function runEvaluate(v: Values, [modelPath, dataPath]: string[]): Promise<
       if (cell === "") throw new CliError(`${table.file}, line ${table.lines[r]}, ${columnLabel(table, c)}: missing label`);
       return cell;
     });
-    const { pi } = model.predict(x);
-    const K = model.components;
-    const assigned = new Int32Array(table.rows.length);
-    for (let r = 0; r < assigned.length; r++) {
-      let best = 0;
-      for (let k = 1; k < K; k++) if (pi[r * K + k]! > pi[r * K + best]!) best = k;
-      assigned[r] = best;
-    }
+    const assigned = assign === "posterior" ? model.labels(x, y!) : argmaxPi(model.predict(x).pi, model.components);
     result.ari = adjustedRandScore(truth, assigned);
     result.nmi = normalizedMutualInfoScore(truth, assigned);
-    result.assignment = "argmax of pi";
+    result.assignment = assign === "posterior" ? "argmax of the responsibilities" : "argmax of pi";
   }
   model.dispose();
   if (v.json) {
@@ -68,4 +63,10 @@ async function runEvaluate(v: Values, [modelPath, dataPath]: string[]): Promise<
     await writeOutput(undefined, lines.join("\n") + "\n");
   }
   return EXIT_OK;
+}
+
+function argmaxPi(pi: Float32Array, K: number): Int32Array {
+  const out = new Int32Array(pi.length / K);
+  for (let r = 0; r < out.length; r++) for (let k = 1; k < K; k++) if (pi[r * K + k]! > pi[r * K + out[r]!]!) out[r] = k;
+  return out;
 }

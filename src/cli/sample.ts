@@ -1,6 +1,5 @@
 // mdn-wasm sample: draws from p(y | x) for every row of a CSV file.
 
-import { dataRng, type Prediction } from "../node.js";
 import { type Command, int, num, str, type Values } from "./args.js";
 import { writeCsv } from "./csv.js";
 import { EXIT_OK } from "./errors.js";
@@ -9,8 +8,9 @@ import { loadModel, targetNames } from "./modelfile.js";
 
 const help = `Usage: mdn-wasm sample <model.mdn> <data.csv> [--n 10] [--temperature 1] [--out samples.csv]
 
-Draw samples of the targets for every row's inputs. Output columns: row (0-based data row),
-sample (0..n-1), then one column per target; n output rows per data row.
+Draw samples of the targets for every row's inputs (model.sample). Output columns: row (0-based
+data row), sample (0..n-1), component (the one each draw came from), then one column per target;
+n output rows per data row.
 
   -n, --n N            Samples per row, default 10.
   --temperature T      Temperature on the mixing weights, default 1: they become
@@ -48,44 +48,18 @@ async function runSample(v: Values, [modelPath, dataPath]: string[]): Promise<nu
   const { model, facts } = await loadModel(modelPath!);
   const table = await readTable(dataPath!, v);
   const { x } = modelColumns(table, v, facts, "x");
-  const draws = drawSamples(model.predict(x), n, temperature, sigmaTemperature, seed);
+  const { samples, components } = model.sample(x, { n, temperature, sigmaTemperature, seed });
   const names = targetNames(facts, model.outputDim);
   const D = names.length;
   const rows = function* () {
     for (let r = 0; r < table.rows.length; r++) {
       for (let s = 0; s < n; s++) {
         const at = (r * n + s) * D;
-        yield [String(r), String(s), ...draws.subarray(at, at + D)];
+        yield [String(r), String(s), String(components[r * n + s]), ...samples.subarray(at, at + D)];
       }
     }
   };
   model.dispose();
-  await writeOutput(str(v, "out"), writeCsv(["row", "sample", ...names], rows(), outputDelimiter(v)));
+  await writeOutput(str(v, "out"), writeCsv(["row", "sample", "component", ...names], rows(), outputDelimiter(v)));
   return EXIT_OK;
-}
-
-/**
- * INTERIM until model.sample (issue 6, branch feat/density) reaches this branch: (N, n, D) draws
- * from isotropic mixtures with that API's temperature semantics (weights softmax(log pi / T),
- * variances times S), through the library's exported data generator.
- */
-function drawSamples(p: Prediction, n: number, temperature: number, sigmaTemperature: number, seed: number): Float32Array {
-  const [N, K, D] = p.shapes.mu;
-  const rng = dataRng(seed);
-  const out = new Float32Array(N * n * D);
-  const w = new Float64Array(K);
-  for (let r = 0; r < N; r++) {
-    let max = -Infinity;
-    for (let k = 0; k < K; k++) max = Math.max(max, Math.log(p.pi[r * K + k]!) / temperature);
-    let total = 0;
-    for (let k = 0; k < K; k++) total += w[k] = Math.exp(Math.log(p.pi[r * K + k]!) / temperature - max);
-    for (let s = 0; s < n; s++) {
-      let u = rng.uniform() * total;
-      let k = 0;
-      while (k < K - 1 && (u -= w[k]!) > 0) k++;
-      const sd = p.sigma[r * K + k]! * Math.sqrt(sigmaTemperature);
-      for (let d = 0; d < D; d++) out[(r * n + s) * D + d] = p.mu[(r * K + k) * D + d]! + sd * rng.normal();
-    }
-  }
-  return out;
 }

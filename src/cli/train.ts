@@ -24,6 +24,8 @@ Columns are names from the header line or 0-based indices, separated by commas.
   --x COLS                 Input columns; default every column not in --y.
   -o, --out FILE           Where to write the model (required).
   -k, --components K       Mixture components, default 4.
+  --covariance C           isotropic (default: one sigma per component), diagonal (one per
+                           target) or full (a Cholesky factor per component).
   --hidden UNITS           Hidden layer sizes, default 32,32 ("" for none).
   --activation A           relu (default), tanh or linear.
   --epochs N               Default 100.
@@ -51,6 +53,7 @@ export const train: Command = {
     y: { type: "string" },
     out: { type: "string", short: "o" },
     components: { type: "string", short: "k" },
+    covariance: { type: "string" },
     hidden: { type: "string" },
     activation: { type: "string" },
     epochs: { type: "string" },
@@ -68,6 +71,7 @@ async function runTrain(v: Values, [path]: string[]): Promise<number> {
   const ySpec = required(v, "y", "train");
   const out = required(v, "out", "train");
   const components = int(v, "components", 4, 1, 1024);
+  const covariance = choice(v, "covariance", ["isotropic", "diagonal", "full"] as const, "isotropic");
   const hidden = intList(v, "hidden", [32, 32]);
   const activation = choice(v, "activation", ["relu", "tanh", "linear"] as const, "relu");
   const epochs = int(v, "epochs", 100);
@@ -89,6 +93,7 @@ async function runTrain(v: Values, [path]: string[]): Promise<number> {
     inputDim: xCols.length,
     outputDim: yCols.length,
     components,
+    covariance,
     hidden: hidden.map((units) => ({ units, activation })),
     normalize: v.normalize === true,
     ...(seed === undefined ? {} : { seed }),
