@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// mdn-wasm command line (the package's `bin`): train, evaluate, predict, sample and info on CSV
+// files, built on the library's public API only. Exit codes: 0 ok, 1 bad input, 2 bad usage,
+// 130 training interrupted by Ctrl-C (the best model so far was written).
+
+import { readFileSync } from "node:fs";
+import { MdnError } from "../node.js";
+import { type Command, parseCommand } from "./args.js";
+import { CliError, EXIT_INPUT, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js";
+import { evaluate } from "./evaluate.js";
+import { info } from "./info.js";
+import { predict } from "./predict.js";
+import { sample } from "./sample.js";
+import { train } from "./train.js";
+
+const COMMANDS: Command[] = [train, evaluate, predict, sample, info];
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  return `Usage: mdn-wasm <command> [options]   (mdn-wasm <command> --help for its options)
+
+Mixture density networks p(y | x) on CSV files.
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`).join("\n")}
+
+Example:
+  mdn-wasm train data.csv --x x1,x2 --y y1,y2 --components 4 --out model.mdn
+  mdn-wasm evaluate model.mdn test.csv --labels cluster
+  mdn-wasm sample model.mdn test.csv --n 10 --out samples.csv
+
+Exit codes: 0 ok, 1 bad input (a file, a cell, a model that does not fit the data),
+2 bad usage (unknown command or option, missing argument), 130 training stopped by Ctrl-C
+(the best model so far was still written).`;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(usage() + "\n");
+    return name === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (name === "--version" || name === "-v") {
+    process.stdout.write(version() + "\n");
+    return EXIT_OK;
+  }
+  const cmd = COMMANDS.find((c) => c.name === name);
+  try {
+    if (!cmd) throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: ${COMMANDS.map((c) => c.name).join(", ")}`);
+    const { values, positionals, help } = parseCommand(cmd, rest);
+    if (help) {
+      process.stdout.write(cmd.help + "\n");
+      return EXIT_OK;
+    }
+    return await cmd.run(values, positionals);
+  } catch (e) {
+    if (e instanceof CliError) {
+      process.stderr.write(`mdn-wasm: ${e.message}\n`);
+      if (e.exitCode === EXIT_USAGE) process.stderr.write(`Try: mdn-wasm ${cmd ? cmd.name + " " : ""}--help\n`);
+      return e.exitCode;
+    }
+    // The library's typed errors are bad input too (e.g. a model whose input width differs).
+    if (e instanceof MdnError) {
+      process.stderr.write(`mdn-wasm: ${e.message}\n`);
+      return EXIT_INPUT;
+    }
+    throw e;
+  }
+}
+
+// A reader that stops early (`| head`) is not an error.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(EXIT_OK);
+  throw e;
+});
+process.exitCode = await main(process.argv.slice(2));
