@@ -1,4 +1,7 @@
-// mdn-wasm kernels: one module, every export a kernel over one linear memory.
+// mdn-wasm kernels: the shipped module (build/mdn.wasm), every export a kernel over one linear
+// memory. It exports what the host calls; the _scalar twins and the simdmath array kernels are
+// test oracles and ship only in the test build (assembly/full.ts -> build/mdn.full.wasm), which keeps
+// them out of the default entry's size budget.
 //
 // The pointer contract (every file in assembly/ follows it):
 // - Every buffer argument is a byte offset into this module's linear memory (`usize`).
@@ -12,21 +15,14 @@
 // - Pointer 0 is never a valid buffer (the arena starts above the data segment), so an optional
 //   output may be passed as 0 to skip it.
 
-export * from "./random";
-export * from "./dense";
-export * from "./activation";
-export * from "./dropout";
-export * from "./batchnorm";
-export * from "./mixture";
-export * from "./mixture_diag";
-export * from "./mixture_full";
-export * from "./sample";
-export * from "./adam";
-export * from "./memory";
-// simdmath exports only its array kernels: its f32x4 helpers take v128, which JS cannot pass.
-export {
-  exp_f32_array, exp_f32_array_scalar,
-  log_f32_array, log_f32_array_scalar,
-  softplus_f32_array, softplus_f32_array_scalar,
-  sigmoid_f32_array, sigmoid_f32_array_scalar,
-} from "./simdmath";
+export { heap_base, fill_zero, copy_bytes, gather_rows, all_finite } from "./memory";
+export { rng_seed, rng_next_u32, rng_uniform, rng_uniform_f64, rng_below, rng_fill_uniform, rng_shuffle, iota_u32 } from "./random";
+export { dense_forward, dense_backward } from "./dense";
+export { relu_forward, relu_backward, tanh_forward, tanh_backward, linear_forward, linear_backward } from "./activation";
+export { dropout_forward, dropout_backward } from "./dropout";
+export { batchnorm_forward_train, batchnorm_forward_infer, batchnorm_backward, batchnorm_update_moving } from "./batchnorm";
+export { mixture_forward, mixture_backward, mixture_params } from "./mixture";
+export { mixture_diag_forward, mixture_diag_backward, mixture_diag_params } from "./mixture_diag";
+export { mixture_full_forward, mixture_full_backward, mixture_full_params } from "./mixture_full";
+export { mixture_sample } from "./sample";
+export { adam_lr_t, adam_update, sum_squares } from "./adam";

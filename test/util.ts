@@ -36,10 +36,13 @@ export async function buildFile(file: string): Promise<Uint8Array<ArrayBuffer>> 
   return new Uint8Array(await response.arrayBuffer());
 }
 
-/** A fresh instance of the release build (or `debug` for the asserting build). */
+/**
+ * A fresh instance of the optimised test build (the shipped kernels plus their _scalar twins), or
+ * `debug` for the asserting build of the same exports.
+ */
 export async function loadKernels(build: "release" | "debug" = "release"): Promise<Kernels> {
   // MDN_WASM points at another build (a kernel under development compiled on its own).
-  const file = (IN_NODE ? process.env.MDN_WASM : undefined) ?? (build === "release" ? "mdn.wasm" : "mdn.debug.wasm");
+  const file = (IN_NODE ? process.env.MDN_WASM : undefined) ?? (build === "release" ? "mdn.full.wasm" : "mdn.debug.wasm");
   let mod = modules.get(file);
   if (mod === undefined) {
     mod = await WebAssembly.compile(await buildFile(file));

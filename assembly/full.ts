@@ -1,0 +1,22 @@
+// The test build (build/mdn.full.wasm and the asserting build/mdn.debug.wasm): everything the
+// shipped module exports (assembly/index.ts) plus every _scalar twin and the simdmath array
+// kernels, so tests can compare each SIMD kernel with its twin in one instance.
+
+export * from "./random";
+export * from "./dense";
+export * from "./activation";
+export * from "./dropout";
+export * from "./batchnorm";
+export * from "./mixture";
+export * from "./mixture_diag";
+export * from "./mixture_full";
+export * from "./sample";
+export * from "./adam";
+export * from "./memory";
+// simdmath exports only its array kernels: its f32x4 helpers take v128, which JS cannot pass.
+export {
+  exp_f32_array, exp_f32_array_scalar,
+  log_f32_array, log_f32_array_scalar,
+  softplus_f32_array, softplus_f32_array_scalar,
+  sigmoid_f32_array, sigmoid_f32_array_scalar,
+} from "./simdmath";
