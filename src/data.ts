@@ -10,7 +10,8 @@ export interface Matrix {
   shape: readonly [number, number];
 }
 
-export type MatrixLike = number[][] | Matrix | { data: ArrayLike<number>; shape: readonly number[] };
+/** Rows as arrays, a typed array with its shape, or (where one column is expected) one value per row. */
+export type MatrixLike = number[][] | Matrix | { data: ArrayLike<number>; shape: readonly number[] } | number[] | Float32Array | Float64Array;
 
 /** A validated matrix: finite float32 values the library owns or only reads. */
 export interface Checked {
@@ -24,6 +25,19 @@ export interface Checked {
  * row-major. `number[][]` is copied into a Float32Array; typed input is only read, never kept.
  */
 export function toMatrix(value: unknown, argument: string, cols?: number): Checked {
+  // One value per row (Keras accepts shape (n,) for one feature): a number[] or a typed array
+  // without a shape, only where exactly one column is expected, so nothing is ever guessed.
+  if (cols === 1 && (value instanceof Float32Array || value instanceof Float64Array)) {
+    return fromTyped({ data: value, shape: [value.length, 1] }, argument, cols, true);
+  }
+  if (cols === 1 && isNumberList(value)) {
+    const data = new Float64Array(value.length);
+    value.forEach((v, i) => {
+      if (typeof v !== "number") throw new MdnError("INVALID_ARGUMENT", `${argument}[${i}]`, "a number", describe(v));
+      data[i] = v;
+    });
+    return fromTyped({ data, shape: [value.length, 1] }, argument, cols, true);
+  }
   if (Array.isArray(value)) return fromRows(value, argument, cols);
   if (typeof value === "object" && value !== null && "data" in value && "shape" in value) {
     return fromTyped(value as { data: unknown; shape: unknown }, argument, cols);
@@ -61,7 +75,12 @@ function fromRows(rows: unknown[], argument: string, cols?: number): Checked {
   return { data: out, rows: rows.length, cols: d };
 }
 
-function fromTyped(m: { data: unknown; shape: unknown }, argument: string, cols?: number): Checked {
+/** A non-empty array whose first element is a number (the rest are checked as values later). */
+function isNumberList(v: unknown): v is unknown[] {
+  return Array.isArray(v) && v.length > 0 && !Array.isArray(v[0]);
+}
+
+function fromTyped(m: { data: unknown; shape: unknown }, argument: string, cols?: number, column = false): Checked {
   const { data, shape } = m;
   if (!(data instanceof Float32Array || data instanceof Float64Array)) {
     throw new MdnError("INVALID_ARGUMENT", `${argument}.data`, "a Float32Array or Float64Array", describe(data));
@@ -80,7 +99,8 @@ function fromTyped(m: { data: unknown; shape: unknown }, argument: string, cols?
     const v = data[i]!;
     // float64 values beyond float32 range would become Infinity in the arena.
     if (!Number.isFinite(v) || !Number.isFinite(Math.fround(v))) {
-      throw new MdnError("NON_FINITE", `${argument}[${Math.floor(i / d)}][${i % d}]`, "a finite float32 value", describe(v));
+      const at = column ? `${argument}[${i}]` : `${argument}[${Math.floor(i / d)}][${i % d}]`;
+      throw new MdnError("NON_FINITE", at, "a finite float32 value", describe(v));
     }
   }
   return { data, rows: n, cols: d };

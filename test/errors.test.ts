@@ -138,3 +138,22 @@ describe("data and fit-option validation", () => {
     await first;
   });
 });
+
+describe("one value per row", () => {
+  it("a flat number[] or typed array is a column where one column is expected, as Keras takes shape (n,)", async () => {
+    const m = await MDN.create({ inputDim: 1, outputDim: 1, components: 2, hidden: [4], seed: 1 });
+    const x = [0.1, 0.5, 0.9, 0.3];
+    const a = m.predict(x);
+    const b = m.predict(x.map((v) => [v]));
+    const c = m.predict(new Float64Array(x));
+    expect(Array.from(a.mu)).toEqual(Array.from(b.mu));
+    expect(Array.from(c.mu)).toEqual(Array.from(b.mu));
+    expect(Number.isFinite(m.evaluate(x, new Float32Array([1, 2, 3, 4])))).toBe(true);
+    expectMdnError(() => m.predict([0.1, Number.NaN]), "NON_FINITE", "x[1]");
+    expectMdnError(() => m.predict([0.1, "2"] as unknown as number[]), "INVALID_ARGUMENT", "x[1]");
+    // Two features: a flat list would be a guess, so it is refused.
+    const m2 = await MDN.create({ inputDim: 2, outputDim: 1, components: 2, hidden: [4], seed: 1 });
+    expectMdnError(() => m2.predict([0.1, 0.2]), "INVALID_ARGUMENT", "x[0]");
+    expectMdnError(() => m2.predict(new Float32Array(4)), "INVALID_ARGUMENT", "x");
+  });
+});
