@@ -176,6 +176,16 @@ function gemm(
     const c0_m = c0 + <usize>m * c0sB;
     const a_m = a + <usize>m * arsB;
     let p = 0;
+    if (M < 4) {
+      // A product of 1-3 rows (predict of a few rows): one row at a time over 16 columns, rather
+      // than 4-row tiles that would repeat the row; the rest of the columns as below.
+      for (; p + 16 <= P; p += 16) {
+        const off = <usize>p << 2;
+        for (let r = 0; r < rows; r++) {
+          tile1x16(c_m + <usize>r * csB + off, c0_m + <usize>r * c0sB + off, a_m + <usize>r * arsB, akB, b + off, bkB, K);
+        }
+      }
+    }
     for (; p + 8 <= P; p += 8) {
       const off = <usize>p << 2;
       tile4x8(c_m + off, csB, c0_m + off, c0sB, a_m, arsB, akB, b + off, bkB, K, rows);
@@ -297,6 +307,24 @@ function tile4x8(
   v128.store(c + r1 * cs, x10); v128.store(c + r1 * cs, x11, 16);
   v128.store(c + r2 * cs, x20); v128.store(c + r2 * cs, x21, 16);
   v128.store(c + r3 * cs, x30); v128.store(c + r3 * cs, x31, 16);
+}
+
+/** One 1 x 16 tile of `gemm` (4 accumulators); byte strides. */
+// @ts-ignore: decorator
+@inline
+function tile1x16(c: usize, c0: usize, a: usize, ak: usize, b: usize, bk: usize, K: i32): void {
+  let x0 = v128.load(c0), x1 = v128.load(c0, 16), x2 = v128.load(c0, 32), x3 = v128.load(c0, 48);
+  let a_k = a, b_k = b;
+  for (let k = 0; k < K; k++) {
+    const s = v128.load32_splat(a_k);
+    x0 = f32x4.add(x0, f32x4.mul(s, v128.load(b_k)));
+    x1 = f32x4.add(x1, f32x4.mul(s, v128.load(b_k, 16)));
+    x2 = f32x4.add(x2, f32x4.mul(s, v128.load(b_k, 32)));
+    x3 = f32x4.add(x3, f32x4.mul(s, v128.load(b_k, 48)));
+    a_k += ak;
+    b_k += bk;
+  }
+  v128.store(c, x0); v128.store(c, x1, 16); v128.store(c, x2, 32); v128.store(c, x3, 48);
 }
 
 /** One 4 x 4 tile of `gemm`; lanes outside `live` keep what C already holds. */
