@@ -84,24 +84,17 @@ export function dropout_forward(out: usize, mask: usize, inp: usize, n: i32, rat
     v128.store(mask + off, m);
     v128.store(out + off, f32x4.mul(v128.load(inp + off), m));
   }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    const bits = rotl<u32>(s1 * 5, 7) * 9;
-    const t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = rotl<u32>(s3, 11);
-    const m: f32 = <f32>(bits >>> 8) * (<f32>1.0 / <f32>16777216.0) >= rate ? scale : 0;
-    store<f32>(mask + o, m);
-    store<f32>(out + o, load<f32>(inp + o) * m);
-  }
   store<u32>(state, s0);
   store<u32>(state, s1, 4);
   store<u32>(state, s2, 8);
   store<u32>(state, s3, 12);
+  // The last n % 4 elements draw through the state in memory, as the scalar twin does.
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const m: f32 = rng_uniform(state) >= rate ? scale : 0;
+    store<f32>(mask + o, m);
+    store<f32>(out + o, load<f32>(inp + o) * m);
+  }
 }
 
 /** dinp (n) += dout (n) * mask (n), with mask from the forward pass. */
