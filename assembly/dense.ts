@@ -197,13 +197,18 @@ function gemm(
 /** Rows of k per block of `gemmBlocked`, and columns per block: KC x NC floats fill PACK. */
 const KC = 256;
 const NC = PACK_BYTES / (KC * 4);
+/** Rows of A per packed block: MC x KC floats (64 KiB, in L2) in strips of 4 rows, k-major. */
+const MC = 64;
+const APACK: usize = memory.data(MC * KC * 4, 16);
 
 /**
  * `gemm` blocked for the caches. Columns run in blocks of NC and k in blocks of KC; each block of B
  * (KC x NC) is copied row by row (sequential reads) into PACK as NC / 8 panels of KC x 8 contiguous
- * floats, and for each panel every 4-row block of A passes over it while it sits in L1. The first
- * block of k starts from C0, the later ones from C. Columns past the last whole panel (P % 8) run
- * after all blocks, unblocked, as in `gemm`.
+ * floats. Rows of A run in blocks of MC, each copied into APACK as strips of 4 rows with the 4 values
+ * of one k side by side (a short last strip repeats its last row), so a tile reads A and B
+ * contiguously whatever A's strides (dw reads inp transposed, rows I floats apart). For each panel
+ * every strip passes over it while it sits in L1. The first block of k starts from C0, the later
+ * ones from C. Columns past the last whole panel (P % 8) run after all blocks, unblocked, as in `gemm`.
  */
 function gemmBlocked(
   c: usize, cs: i32, c0: usize, c0s: i32, a: usize, ars: i32, ak: i32, b: usize, P: i32, M: i32, K: i32,
@@ -218,9 +223,9 @@ function gemmBlocked(
     for (let k0 = 0; k0 < K; k0 += KC) {
       const kc = min(KC, K - k0);
       const panelB = <usize>kc << 5;
+      const stripB = <usize>kc << 4;
       const from = k0 == 0 ? c0 : c;
       const fromsB = k0 == 0 ? <usize>c0s << 2 : csB;
-      const a_k = a + <usize>k0 * akB;
       let src = b + <usize>k0 * bkB + (<usize>pc << 2);
       for (let k = 0; k < kc; k++) {
         let dst = PACK + (<usize>k << 5);
@@ -232,14 +237,20 @@ function gemmBlocked(
         }
         src += bkB;
       }
-      let panel = PACK;
-      for (let p = pc; p < pc + nc; p += 8) {
-        const off = <usize>p << 2;
-        for (let m = 0; m < M; m += 4) {
-          tile4x8(c + <usize>m * csB + off, csB, from + <usize>m * fromsB + off, fromsB, a_k + <usize>m * arsB,
-            arsB, akB, panel, 32, kc, min(4, M - m));
+      for (let m0 = 0; m0 < M; m0 += MC) {
+        const mc = min(MC, M - m0);
+        packA(a + <usize>m0 * arsB + <usize>k0 * akB, arsB, akB, mc, kc);
+        let panel = PACK;
+        for (let p = pc; p < pc + nc; p += 8) {
+          const off = <usize>p << 2;
+          let strip = APACK;
+          for (let m = m0; m < m0 + mc; m += 4) {
+            tile4x8(c + <usize>m * csB + off, csB, from + <usize>m * fromsB + off, fromsB, strip, 4, 16,
+              panel, 32, kc, min(4, m0 + mc - m));
+            strip += stripB;
+          }
+          panel += panelB;
         }
-        panel += panelB;
       }
     }
   }
@@ -249,6 +260,36 @@ function gemmBlocked(
       columnTail(c + <usize>m * csB, csB, c0 + <usize>m * c0sB, c0sB, a + <usize>m * arsB, arsB, akB, b, bkB, K,
         min(4, M - m), P8, P);
     }
+  }
+}
+
+/**
+ * Copy mc rows x kc of A (byte strides arsB, akB) into APACK as strips of 4 rows: strip s holds rows
+ * 4s .. 4s + 3, the 4 values of one k side by side; a short last strip repeats its last row.
+ */
+function packA(a: usize, arsB: usize, akB: usize, mc: i32, kc: i32): void {
+  let dst = APACK;
+  for (let m = 0; m < mc; m += 4) {
+    const rows = min(4, mc - m);
+    const a_m = a + <usize>m * arsB;
+    if (rows == 4 && arsB == 4) {
+      // Rows side by side in memory (dw: A is inp transposed): one vector per k.
+      let src = a_m;
+      for (let k = 0; k < kc; k++) {
+        v128.store(dst + (<usize>k << 4), v128.load(src));
+        src += akB;
+      }
+    } else {
+      for (let r = 0; r < 4; r++) {
+        let src = a_m + <usize>min(r, rows - 1) * arsB;
+        const d = dst + (<usize>r << 2);
+        for (let k = 0; k < kc; k++) {
+          store<f32>(d + (<usize>k << 4), load<f32>(src));
+          src += akB;
+        }
+      }
+    }
+    dst += <usize>kc << 4;
   }
 }
 
