@@ -135,6 +135,10 @@ function tailMask(r: i32): v128 {
   return i32x4.gt_s(i32x4(0, 1, 2, 3), i32x4.splat(3 - r));
 }
 
+/** Bytes of the buffer that holds one block of k of B, packed into 8-column panels (half of L2). */
+const PACK_BYTES = 256 * 1024;
+const PACK: usize = memory.data(PACK_BYTES, 16);
+
 /**
  * C (M, P) = C0 + A (M, K) . B (K, P), P >= 4, all strides in elements:
  *   C[m, p] at c + m*cs + p, C0[m, p] at c0 + m*c0s + p, A[m, k] at a + m*ars + k*ak, B[k, p] at b + k*P + p.
@@ -146,35 +150,164 @@ function tailMask(r: i32): v128 {
  * Column leftovers take 4 x 4 tiles, the last one masked (see tailMask). A last block of fewer than
  * 4 rows repeats its last row: every tile reads all of C0 before it stores, so the repeated rows
  * compute and store the same value, which is correct even when C0 is C.
+ *
+ * Cache blocking, for large B (see `gemmBlocked`): columns and k run in blocks, and each block of B
+ * is copied into contiguous 8-column panels, each of which stays in L1 while every row of A passes
+ * over it.
+ * Each C[m, p] still starts from C0 and receives its products in order of k (a block ends by storing
+ * the f32 partial sum, the next reloads it exactly), so the result is bit-identical either way.
  */
 function gemm(
   c: usize, cs: i32, c0: usize, c0s: i32, a: usize, ars: i32, ak: i32, b: usize, P: i32, M: i32, K: i32,
 ): void {
+  // Small products keep B in cache as it is; blocking pays once B outgrows L1/L2 and M reuses it.
+  if (M >= 16 && <i64>K * <i64>P > 16384) {
+    gemmBlocked(c, cs, c0, c0s, a, ars, ak, b, P, M, K);
+    return;
+  }
   const csB = <usize>cs << 2;
   const c0sB = <usize>c0s << 2;
   const arsB = <usize>ars << 2;
   const akB = <usize>ak << 2;
   const bkB = <usize>P << 2;
-  const all = i32x4.splat(-1);
   for (let m = 0; m < M; m += 4) {
     const rows = min(4, M - m);
     const c_m = c + <usize>m * csB;
     const c0_m = c0 + <usize>m * c0sB;
     const a_m = a + <usize>m * arsB;
     let p = 0;
+    if (M < 4) {
+      // A product of 1-3 rows (predict of a few rows): one row at a time over 16 columns, rather
+      // than 4-row tiles that would repeat the row; the rest of the columns as below.
+      for (; p + 16 <= P; p += 16) {
+        const off = <usize>p << 2;
+        for (let r = 0; r < rows; r++) {
+          tile1x16(c_m + <usize>r * csB + off, c0_m + <usize>r * c0sB + off, a_m + <usize>r * arsB, akB, b + off, bkB, K);
+        }
+      }
+    }
     for (; p + 8 <= P; p += 8) {
       const off = <usize>p << 2;
       tile4x8(c_m + off, csB, c0_m + off, c0sB, a_m, arsB, akB, b + off, bkB, K, rows);
     }
-    if (p + 4 <= P) {
-      const off = <usize>p << 2;
-      tile4x4(c_m + off, csB, c0_m + off, c0sB, a_m, arsB, akB, b + off, bkB, K, rows, all);
-      p += 4;
+    columnTail(c_m, csB, c0_m, c0sB, a_m, arsB, akB, b, bkB, K, rows, p, P);
+  }
+}
+
+/** Rows of k per block of `gemmBlocked`, and columns per block: KC x NC floats fill PACK. */
+const KC = 256;
+const NC = PACK_BYTES / (KC * 4);
+/** Rows of A per packed block: MC x KC floats (64 KiB, in L2) in strips of 4 rows, k-major. */
+const MC = 64;
+const APACK: usize = memory.data(MC * KC * 4, 16);
+
+/**
+ * `gemm` blocked for the caches. Columns run in blocks of NC and k in blocks of KC; each block of B
+ * (KC x NC) is copied row by row (sequential reads) into PACK as NC / 8 panels of KC x 8 contiguous
+ * floats. Rows of A run in blocks of MC, each copied into APACK as strips of 4 rows with the 4 values
+ * of one k side by side (a short last strip repeats its last row), so a tile reads A and B
+ * contiguously whatever A's strides (dw reads inp transposed, rows I floats apart). For each panel
+ * every strip passes over it while it sits in L1. The first block of k starts from C0, the later
+ * ones from C. Columns past the last whole panel (P % 8) run after all blocks, unblocked, as in `gemm`.
+ */
+function gemmBlocked(
+  c: usize, cs: i32, c0: usize, c0s: i32, a: usize, ars: i32, ak: i32, b: usize, P: i32, M: i32, K: i32,
+): void {
+  const csB = <usize>cs << 2;
+  const arsB = <usize>ars << 2;
+  const akB = <usize>ak << 2;
+  const bkB = <usize>P << 2;
+  const P8 = P & ~7;
+  for (let pc = 0; pc < P8; pc += NC) {
+    const nc = min(NC, P8 - pc);
+    for (let k0 = 0; k0 < K; k0 += KC) {
+      const kc = min(KC, K - k0);
+      const panelB = <usize>kc << 5;
+      const stripB = <usize>kc << 4;
+      const from = k0 == 0 ? c0 : c;
+      const fromsB = k0 == 0 ? <usize>c0s << 2 : csB;
+      let src = b + <usize>k0 * bkB + (<usize>pc << 2);
+      for (let k = 0; k < kc; k++) {
+        let dst = PACK + (<usize>k << 5);
+        for (let p = 0; p < nc; p += 8) {
+          const off = <usize>p << 2;
+          v128.store(dst, v128.load(src + off));
+          v128.store(dst, v128.load(src + off, 16), 16);
+          dst += panelB;
+        }
+        src += bkB;
+      }
+      for (let m0 = 0; m0 < M; m0 += MC) {
+        const mc = min(MC, M - m0);
+        packA(a + <usize>m0 * arsB + <usize>k0 * akB, arsB, akB, mc, kc);
+        let panel = PACK;
+        for (let p = pc; p < pc + nc; p += 8) {
+          const off = <usize>p << 2;
+          let strip = APACK;
+          for (let m = m0; m < m0 + mc; m += 4) {
+            tile4x8(c + <usize>m * csB + off, csB, from + <usize>m * fromsB + off, fromsB, strip, 4, 16,
+              panel, 32, kc, min(4, m0 + mc - m));
+            strip += stripB;
+          }
+          panel += panelB;
+        }
+      }
     }
-    if (p < P) {
-      const off = <usize>(P - 4) << 2;
-      tile4x4(c_m + off, csB, c0_m + off, c0sB, a_m, arsB, akB, b + off, bkB, K, rows, tailMask(P - p));
+  }
+  if (P8 < P) {
+    const c0sB = <usize>c0s << 2;
+    for (let m = 0; m < M; m += 4) {
+      columnTail(c + <usize>m * csB, csB, c0 + <usize>m * c0sB, c0sB, a + <usize>m * arsB, arsB, akB, b, bkB, K,
+        min(4, M - m), P8, P);
     }
+  }
+}
+
+/**
+ * Copy mc rows x kc of A (byte strides arsB, akB) into APACK as strips of 4 rows: strip s holds rows
+ * 4s .. 4s + 3, the 4 values of one k side by side; a short last strip repeats its last row.
+ */
+function packA(a: usize, arsB: usize, akB: usize, mc: i32, kc: i32): void {
+  let dst = APACK;
+  for (let m = 0; m < mc; m += 4) {
+    const rows = min(4, mc - m);
+    const a_m = a + <usize>m * arsB;
+    if (rows == 4 && arsB == 4) {
+      // Rows side by side in memory (dw: A is inp transposed): one vector per k.
+      let src = a_m;
+      for (let k = 0; k < kc; k++) {
+        v128.store(dst + (<usize>k << 4), v128.load(src));
+        src += akB;
+      }
+    } else {
+      for (let r = 0; r < 4; r++) {
+        let src = a_m + <usize>min(r, rows - 1) * arsB;
+        const d = dst + (<usize>r << 2);
+        for (let k = 0; k < kc; k++) {
+          store<f32>(d + (<usize>k << 4), load<f32>(src));
+          src += akB;
+        }
+      }
+    }
+    dst += <usize>kc << 4;
+  }
+}
+
+/** The columns p .. P (fewer than 8) of one 4-row block: a 4 x 4 tile, then a masked one for the rest. */
+// @ts-ignore: decorator
+@inline
+function columnTail(
+  c_m: usize, csB: usize, c0_m: usize, c0sB: usize, a_m: usize, arsB: usize, akB: usize, b: usize, bkB: usize,
+  K: i32, rows: i32, p: i32, P: i32,
+): void {
+  if (p + 4 <= P) {
+    const off = <usize>p << 2;
+    tile4x4(c_m + off, csB, c0_m + off, c0sB, a_m, arsB, akB, b + off, bkB, K, rows, i32x4.splat(-1));
+    p += 4;
+  }
+  if (p < P) {
+    const off = <usize>(P - 4) << 2;
+    tile4x4(c_m + off, csB, c0_m + off, c0sB, a_m, arsB, akB, b + off, bkB, K, rows, tailMask(P - p));
   }
 }
 
@@ -215,6 +348,24 @@ function tile4x8(
   v128.store(c + r1 * cs, x10); v128.store(c + r1 * cs, x11, 16);
   v128.store(c + r2 * cs, x20); v128.store(c + r2 * cs, x21, 16);
   v128.store(c + r3 * cs, x30); v128.store(c + r3 * cs, x31, 16);
+}
+
+/** One 1 x 16 tile of `gemm` (4 accumulators); byte strides. */
+// @ts-ignore: decorator
+@inline
+function tile1x16(c: usize, c0: usize, a: usize, ak: usize, b: usize, bk: usize, K: i32): void {
+  let x0 = v128.load(c0), x1 = v128.load(c0, 16), x2 = v128.load(c0, 32), x3 = v128.load(c0, 48);
+  let a_k = a, b_k = b;
+  for (let k = 0; k < K; k++) {
+    const s = v128.load32_splat(a_k);
+    x0 = f32x4.add(x0, f32x4.mul(s, v128.load(b_k)));
+    x1 = f32x4.add(x1, f32x4.mul(s, v128.load(b_k, 16)));
+    x2 = f32x4.add(x2, f32x4.mul(s, v128.load(b_k, 32)));
+    x3 = f32x4.add(x3, f32x4.mul(s, v128.load(b_k, 48)));
+    a_k += ak;
+    b_k += bk;
+  }
+  v128.store(c, x0); v128.store(c, x1, 16); v128.store(c, x2, 32); v128.store(c, x3, 48);
 }
 
 /** One 4 x 4 tile of `gemm`; lanes outside `live` keep what C already holds. */
@@ -261,6 +412,9 @@ function tile4x4(
  * zeroes the products of lanes already counted; the I tail recomputes the last 4 inputs and keeps
  * the lanes already written; an odd last row repeats itself (loads precede stores, as in gemm).
  */
+/** Rows of dout per block of `dinp_simd` (even, so row pairs never straddle blocks). */
+const DINP_ROWS = 32;
+
 function dinp_simd(dinp: usize, dout: usize, w: usize, N: i32, I: i32, O: i32): void {
   const rowO = <usize>O << 2;
   const rowI = <usize>I << 2;
@@ -268,18 +422,23 @@ function dinp_simd(dinp: usize, dout: usize, w: usize, N: i32, I: i32, O: i32): 
   const oLast = <usize>(O - 4) << 2;
   const oLive = tailMask(oTail);
   const all = i32x4.splat(-1);
-  for (let n = 0; n < N; n += 2) {
-    const r1 = <usize>min(1, N - 1 - n);
-    const dout_0 = dout + <usize>n * rowO;
-    const dout_1 = dout_0 + r1 * rowO;
-    const dinp_0 = dinp + <usize>n * rowI;
-    const dinp_1 = dinp_0 + r1 * rowI;
-    for (let i = 0; i < I; i += 4) {
-      // The last block of inputs starts at I - 4 and updates only the inputs not yet done.
-      const i0 = min(i, I - 4);
-      const iLive = i0 == i ? all : tailMask(I - i);
-      const w_0 = w + <usize>i0 * rowO;
-      const w_1 = w_0 + rowO, w_2 = w_1 + rowO, w_3 = w_2 + rowO;
+  // Rows run in blocks of DINP_ROWS, and within a block the 4 rows of w of an input block serve
+  // every row pair from L1, so w is read N / DINP_ROWS times rather than N / 2 (it outgrows L2 at
+  // I = O = 512) and a block of dout stays in L2. Each dot product is summed exactly as before.
+  for (let nb = 0; nb < N; nb += DINP_ROWS) {
+  const nEnd = min(N, nb + DINP_ROWS);
+  for (let i = 0; i < I; i += 4) {
+    // The last block of inputs starts at I - 4 and updates only the inputs not yet done.
+    const i0 = min(i, I - 4);
+    const iLive = i0 == i ? all : tailMask(I - i);
+    const w_0 = w + <usize>i0 * rowO;
+    const w_1 = w_0 + rowO, w_2 = w_1 + rowO, w_3 = w_2 + rowO;
+    for (let n = nb; n < nEnd; n += 2) {
+      const r1 = <usize>min(1, nEnd - 1 - n);
+      const dout_0 = dout + <usize>n * rowO;
+      const dout_1 = dout_0 + r1 * rowO;
+      const dinp_0 = dinp + <usize>n * rowI;
+      const dinp_1 = dinp_0 + r1 * rowI;
       const z = f32x4.splat(0);
       let x00 = z, x01 = z, x02 = z, x03 = z, x10 = z, x11 = z, x12 = z, x13 = z;
       let o: usize = 0;
@@ -320,6 +479,7 @@ function dinp_simd(dinp: usize, dout: usize, w: usize, N: i32, I: i32, O: i32): 
       v128.store(p0, v128.bitselect(f32x4.add(k0, sum4(x00, x01, x02, x03)), k0, iLive));
       v128.store(p1, v128.bitselect(f32x4.add(k1, sum4(x10, x11, x12, x13)), k1, iLive));
     }
+  }
   }
 }
 

@@ -43,24 +43,46 @@ export interface Mixture {
   L: Float64Array;
 }
 
-/** Run x through the network in chunks and collect the head's parameters. */
+/**
+ * Run x through the network in chunks and collect the head's parameters. One view of memory per
+ * chunk serves the input and the three outputs; the outputs are copies (`slice`) the caller owns.
+ * When every row fits one chunk (single-row predict) the copies are the results themselves.
+ */
 export function headParams(e: Engine, xs: Checked): HeadParams {
-  const { components: K, outputDim: D, inputDim: I, sigma: sig } = e.cfg;
+  const { components: K, outputDim: D, inputDim: I } = e.cfg;
   const N = xs.rows;
   const S = e.net.S;
-  const out = { N, pi: new Float32Array(N * K), mu: new Float32Array(N * K * D), scale: new Float32Array(N * S) };
   const b = e.buffers();
+  if (N <= e.cap) {
+    const f32 = runChunk(e, b, xs.data, 0, N);
+    const pi = b.pi >>> 2, mu = b.mu >>> 2, sc = b.sigma >>> 2;
+    return { N, pi: f32.slice(pi, pi + N * K), mu: f32.slice(mu, mu + N * K * D), scale: f32.slice(sc, sc + N * S) };
+  }
+  const out = { N, pi: new Float32Array(N * K), mu: new Float32Array(N * K * D), scale: new Float32Array(N * S) };
   for (let start = 0; start < N; start += e.cap) {
     const n = Math.min(e.cap, N - start);
-    writeF32(e.k, b.scratch.x, xs.data, start * I, n * I);
-    e.net.forward(b.scratch, n, false);
-    e.net.mixture.params(b.pi, b.mu, b.sigma, b.scratch.a, n, K, D, sig.floor, e.net.sigmaAct);
-    const mem = e.k.memory.buffer;
-    out.pi.set(new Float32Array(mem, b.pi, n * K), start * K);
-    out.mu.set(new Float32Array(mem, b.mu, n * K * D), start * K * D);
-    out.scale.set(new Float32Array(mem, b.sigma, n * S), start * S);
+    const f32 = runChunk(e, b, xs.data, start * I, n);
+    out.pi.set(f32.subarray(b.pi >>> 2, (b.pi >>> 2) + n * K), start * K);
+    out.mu.set(f32.subarray(b.mu >>> 2, (b.mu >>> 2) + n * K * D), start * K * D);
+    out.scale.set(f32.subarray(b.sigma >>> 2, (b.sigma >>> 2) + n * S), start * S);
   }
   return out;
+}
+
+/** Stage n rows of x from row value `from`, run the network and the head; a view of all memory after. */
+function runChunk(e: Engine, b: ReturnType<Engine["buffers"]>, x: Checked["data"], from: number, n: number): Float32Array {
+  const { components: K, outputDim: D, inputDim: I, sigma: sig } = e.cfg;
+  let f32 = new Float32Array(e.k.memory.buffer);
+  const at = b.scratch.x >>> 2;
+  const count = n * I;
+  // A few values go faster by index than through set(subarray(...)).
+  if (count <= 64) for (let i = 0; i < count; i++) f32[at + i] = x[from + i]!;
+  else f32.set(from === 0 && count === x.length ? x : x.subarray(from, from + count), at);
+  e.net.forward(b.scratch, n, false);
+  e.net.mixture.params(b.pi, b.mu, b.sigma, b.scratch.a, n, K, D, sig.floor, e.net.sigmaAct);
+  // Memory does not grow inside the kernels, so the view is still live; re-make it if it did.
+  if (f32.buffer !== e.k.memory.buffer) f32 = new Float32Array(e.k.memory.buffer);
+  return f32;
 }
 
 /** Per-row log density log p(y | x) (N) and responsibilities (N, K), from the loss kernel. */

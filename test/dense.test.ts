@@ -25,8 +25,12 @@ function shapes(): Shape[] {
 }
 
 const SHAPES = shapes();
-/** Larger than any tile in every dimension, with tails in each; and the seed model's first layer. */
-const LARGE: Shape[] = [[130, 70, 259], [128, 2, 32], [256, 32, 32]];
+/**
+ * Larger than any tile in every dimension, with tails in each; the seed model's first layer; and one
+ * past every cache block (two blocks of k and of columns in forward and dw, a column tail of 6,
+ * dinp's row blocks ending in an odd row); and 1-3 rows over 16-column tiles with a tail (predict).
+ */
+const LARGE: Shape[] = [[130, 70, 259], [128, 2, 32], [256, 32, 32], [301, 290, 270], [1, 32, 33], [3, 2, 40]];
 
 /**
  * Float32 sums of K products of values in [-1, 1]: recursive summation errs by about u * K on
