@@ -154,6 +154,40 @@ function step(net: Network, s: Scratch, m: number, o: AdamSettings, loss: number
   return net.stateFinite() ? null : "update";
 }
 
+/**
+ * Batches [from, to) of the current epoch, synchronously: stage, forward, loss, step. Adds
+ * loss * rows to acc[0] and leaves the last batch's loss in acc[1]. Returns -1 when every batch
+ * was applied, else 0 / 1 / 2 for a non-finite loss / gradient / update at batch acc[2].
+ */
+function runBatches(net: Network, plan: TrainPlan, ar: TrainArena, from: number, to: number, acc: Float64Array): number {
+  const k = net.k;
+  const s = ar.scratch;
+  const I = net.cfg.inputDim;
+  const D = net.cfg.outputDim;
+  const n = plan.x.rows;
+  const B = plan.batchSize;
+  const l2 = net.cfg.l2;
+  for (let b = from; b < to; b++) {
+    const start = b * B;
+    const m = Math.min(B, n - start);
+    k.gather_rows(s.x, ar.xTrain, ar.idx, start, m, I);
+    k.gather_rows(s.y, ar.yTrain, ar.idx, start, m, D);
+    net.zeroGrads(s);
+    net.forward(s, m, true);
+    const batchNll = net.mixtureLoss(s, m);
+    // Keras reports the regularised loss: data term plus l2 * sum(w^2) as it was for this batch.
+    const batchLoss = batchNll / m + (l2 > 0 ? l2 * net.kernelSumSquares() : 0) + plan.lossOffset;
+    const cause = step(net, s, m, plan.optimizer, batchLoss);
+    if (cause !== null) {
+      acc[2] = b;
+      return cause === "loss" ? 0 : cause === "gradients" ? 1 : 2;
+    }
+    acc[0] = acc[0]! + batchLoss * m;
+    acc[1] = batchLoss;
+  }
+  return -1;
+}
+
 /** Mean NLL (plus the L2 penalty when set) of rows at xPtr/yPtr, inference mode, in chunks. */
 export function datasetLoss(net: Network, s: Scratch, xPtr: number, yPtr: number, rows: number): number {
   const k = net.k;
@@ -199,7 +233,6 @@ function makeYielder(): { next: () => Promise<void>; close: () => void } {
 export async function trainLoop(net: Network, plan: TrainPlan, ar: TrainArena, progress: TrainProgress): Promise<History> {
   const k = net.k;
   const s = ar.scratch;
-  const { inputDim: I, outputDim: D } = net.cfg;
   const n = plan.x.rows;
   const B = plan.batchSize;
   const batches = Math.ceil(n / B);
@@ -213,6 +246,8 @@ export async function trainLoop(net: Network, plan: TrainPlan, ar: TrainArena, p
   if (r) history.bestEpoch = r.bestEpoch;
   let failed: NonFiniteReport | null = null;
   const yielder = makeYielder();
+  // [epoch loss sum, last batch loss, failing batch]: numbers the batch loop hands back unboxed.
+  const acc = new Float64Array(3);
   const abortIfNeeded = () => {
     plan.checkAlive();
     if (plan.signal?.aborted) throw plan.signal.reason;
@@ -225,30 +260,30 @@ export async function trainLoop(net: Network, plan: TrainPlan, ar: TrainArena, p
       net.saveState(ar.good);
       // Each epoch shuffles the previous epoch's order; checkpoints store that order (see stageData).
       if (plan.shuffle) k.rng_shuffle(ar.idx, n, net.rng);
-      let lossSum = 0;
-      for (let b = 0; b < batches; b++) {
-        abortIfNeeded();
-        const start = b * B;
-        const m = Math.min(B, n - start);
-        k.gather_rows(s.x, ar.xTrain, ar.idx, start, m, I);
-        k.gather_rows(s.y, ar.yTrain, ar.idx, start, m, D);
-        net.zeroGrads(s);
-        net.forward(s, m, true);
-        const batchNll = net.mixtureLoss(s, m);
-        // Keras reports the regularised loss: data term plus l2 * sum(w^2) as it was for this batch.
-        const batchLoss = batchNll / m + (l2 > 0 ? l2 * net.kernelSumSquares() : 0) + plan.lossOffset;
-        const cause = step(net, s, m, plan.optimizer, batchLoss);
-        if (cause !== null) {
+      abortIfNeeded();
+      // Without onBatchEnd the whole epoch runs synchronously in runBatches: no await between
+      // batches, so no double is boxed into this async function's frame and nothing is allocated.
+      acc[0] = 0;
+      let b = 0;
+      while (b < batches) {
+        const end = plan.onBatchEnd ? b + 1 : batches;
+        const stopped = runBatches(net, plan, ar, b, end, acc);
+        if (stopped >= 0) {
+          const cause: NonFiniteCause = stopped === 0 ? "loss" : stopped === 1 ? "gradients" : "update";
           if (cause === "update") {
             net.loadState(ar.good);
             net.step = goodStep;
           }
-          failed = { epoch, batch: b, cause };
+          failed = { epoch, batch: acc[2]!, cause };
           break;
         }
-        lossSum += batchLoss * m;
-        if (plan.onBatchEnd) await plan.onBatchEnd(b, { batch: b, size: m, loss: batchLoss });
+        if (plan.onBatchEnd) {
+          await plan.onBatchEnd(b, { batch: b, size: Math.min(B, n - b * B), loss: acc[1]! });
+          abortIfNeeded();
+        }
+        b = end;
       }
+      const lossSum = acc[0]!;
       progress.inEpoch = false;
       if (failed) break;
       const logs: Logs = { loss: lossSum / n };
