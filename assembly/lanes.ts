@@ -65,6 +65,22 @@ export function logits_sum_exp_f32x4(logit_n: usize, rs: usize, K: i32, m: i32, 
   return acc;
 }
 
+/**
+ * d logits (4 rows) += scale * (pi - gamma) for every component: the mixing-weight part of every
+ * head's backward (Bishop 5.155), with pi recomputed from the logits by a stable softmax.
+ */
+// Not inlined: one copy serves the three heads (it runs once per 4 rows, so the call is cheap).
+export function logits_backward_f32x4(dlogit_n: usize, logit_n: usize, gamma_n: usize, rs: usize, gs: usize, K: i32, m: i32, scaleV: v128): void {
+  const m1 = logits_max_f32x4(logit_n, rs, K, m);
+  const S1 = logits_sum_exp_f32x4(logit_n, rs, K, m, m1);
+  for (let k = 0; k < K; k++) {
+    const o = <usize>k << 2;
+    const g = gather(gamma_n + o, gs, m);
+    const pi = f32x4.div(exp_f32x4(f32x4.sub(gather(logit_n + o, rs, m), m1)), S1);
+    scatter(dlogit_n + o, rs, f32x4.add(gather(dlogit_n + o, rs, m), f32x4.mul(scaleV, f32x4.sub(pi, g))), m);
+  }
+}
+
 
 /** Scalar twin of logits_max_f32x4: the max of the K logits at logit_n. */
 // @ts-ignore: decorator

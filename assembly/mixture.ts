@@ -44,8 +44,7 @@
 
 import {
   check_contract, gather, HALF_LOG_2PI, logits_max_f32x4, logits_sum_exp_f32x4, normalize_joint_f32, normalize_joint_f32x4,
-  scatter, SIGMA_EXP, sum_lanes_f64,
-} from "./lanes";
+  scatter, SIGMA_EXP, sum_lanes_f64, logits_backward_f32x4 } from "./lanes";
 import { exp_f32, exp_f32x4, log_f32, log_f32x4, sigmoid_f32, sigmoid_f32x4, softplus_f32, softplus_f32x4 } from "./simdmath";
 
 // ---------------------------------------------------------------------------------------------
@@ -216,16 +215,12 @@ export function mixture_backward(da: usize, gamma: usize, a: usize, y: usize, N:
     const y_n = y + ((<usize>n * <usize>D) << 2);
     const gamma_n = gamma + ((<usize>n * <usize>K) << 2);
 
-    const m1 = logits_max_f32x4(logit_n, rs, K, m);
-    const S1 = logits_sum_exp_f32x4(logit_n, rs, K, m, m1);
+    logits_backward_f32x4(dlogit_n, logit_n, gamma_n, rs, gs, K, m, scaleV);
 
     for (let k = 0; k < K; k++) {
       const o = <usize>k << 2;
       const g = gather(gamma_n + o, gs, m);
       const sg = f32x4.mul(scaleV, g);
-
-      const pi = f32x4.div(exp_f32x4(f32x4.sub(gather(logit_n + o, rs, m), m1)), S1);
-      scatter(dlogit_n + o, rs, f32x4.add(gather(dlogit_n + o, rs, m), f32x4.mul(scaleV, f32x4.sub(pi, g))), m);
 
       const s = gather(s_n + o, rs, m);
       let sigma: v128, dLogSigma: v128, active: v128;
