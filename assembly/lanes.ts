@@ -1,6 +1,8 @@
 // Shared pieces of the mixture heads (mixture.ts isotropic, mixture_diag.ts, mixture_full.ts):
-// the contract check, the strided gather/scatter that puts four rows in the four lanes, and the
-// per-lane log-softmax reductions over the logits. Not exported from index.ts (v128 arguments).
+// the contract checks, the tiles and strided gather/scatter that put four rows in the four lanes,
+// the per-lane softmax of the logits and of the log joints, and the logits' gradient. Not
+// exported from index.ts (v128 arguments). The tiles are static scratch (the kernels allocate
+// nothing), so these kernels are not reentrant, as nothing in one wasm instance is.
 
 import { exp_f32, exp_f32x4, log_f32, log_f32x4, sigmoid_f32, sigmoid_f32x4, softplus_f32, softplus_f32x4 } from "./simdmath";
 
@@ -19,6 +21,13 @@ export function check_contract(p0: usize, p1: usize, p2: usize, p3: usize, N: i3
   assert(N >= 0 && K >= 1 && D >= 1, "mixture: sizes");
   assert(floor > 0, "mixture: sigma floor must be positive");
   assert(sigmaAct == SIGMA_EXP || sigmaAct == SIGMA_SOFTPLUS, "mixture: unknown sigma activation");
+}
+
+/** The forward's loss output: one f64, 8-byte aligned. */
+// @ts-ignore: decorator
+@inline
+export function check_loss(loss: usize): void {
+  assert(loss != 0 && (loss & 7) == 0, "mixture: loss must be an 8-byte aligned f64");
 }
 
 /** Lane j (j < m) = the float at p + j * stride bytes; the other lanes = 0. */
@@ -47,40 +56,147 @@ export function scatter(p: usize, stride: usize, v: v128, m: i32): void {
   if (m > 3) store<f32>(p + 3 * stride, f32x4.extract_lane(v, 3));
 }
 
-/** Per lane, the max of the K logits at logit_n (row stride rs bytes). */
+// ---------------------------------------------------------------------------------------------
+// Tiles: a block of four rows with its columns transposed into lanes, column j at T + 16 j, so
+// a kernel reads each column once with one v128.load instead of gathering it (four scalar loads
+// and three lane inserts) every time it needs it. Whole 4 x 4 blocks move with four v128 loads
+// and eight shuffles.
+
+/** Largest K and D (config.components' and config.outputDim's bounds in src/config.ts). */
+export const MAX_K: i32 = 1024;
+export const MAX_D: i32 = 256;
+/** Columns in TILE_MU and TILE_S; a head with more tiles them a group of components at a time. */
+export const TILE_COLS: i32 = 256;
+export const TILE_LOGIT: usize = memory.data(MAX_K * 16, 16); // logits, then log pi, pi or d logits
+export const TILE_GAMMA: usize = memory.data(MAX_K * 16, 16); // log joints, then gamma
+export const TILE_Y: usize = memory.data(MAX_D * 16, 16);
+export const TILE_MU: usize = memory.data(TILE_COLS * 16, 16); // mu, then d mu
+export const TILE_S: usize = memory.data(TILE_COLS * 16, 16); // s, then d s
+
+/** Transpose the 4 x 4 block r0..r3 and store its rows to q0..q3, adding to them if acc. */
 // @ts-ignore: decorator
 @inline
-export function logits_max_f32x4(logit_n: usize, rs: usize, K: i32, m: i32): v128 {
-  let acc = f32x4.splat(-Infinity);
-  for (let k = 0; k < K; k++) acc = f32x4.max(acc, gather(logit_n + (<usize>k << 2), rs, m));
-  return acc;
+function transpose_store(q0: usize, q1: usize, q2: usize, q3: usize, r0: v128, r1: v128, r2: v128, r3: v128, acc: bool): void {
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  const c0 = v128.shuffle<f32>(t0, t1, 0, 1, 4, 5);
+  const c1 = v128.shuffle<f32>(t0, t1, 2, 3, 6, 7);
+  const c2 = v128.shuffle<f32>(t2, t3, 0, 1, 4, 5);
+  const c3 = v128.shuffle<f32>(t2, t3, 2, 3, 6, 7);
+  v128.store(q0, acc ? f32x4.add(v128.load(q0), c0) : c0);
+  v128.store(q1, acc ? f32x4.add(v128.load(q1), c1) : c1);
+  v128.store(q2, acc ? f32x4.add(v128.load(q2), c2) : c2);
+  v128.store(q3, acc ? f32x4.add(v128.load(q3), c3) : c3);
 }
 
-/** Per lane, sum_k e^(logit_k - m1) with m1 the lane's max logit. */
+/**
+ * Tile T (cols, 4) = the cols floats at p, p + rs, p + 2 rs, p + 3 rs (rows n..n+3), transposed.
+ * Dead lanes (rows >= m) repeat row m - 1: they compute on real numbers and are never stored.
+ */
+export function tile_load(T: usize, p: usize, rs: usize, cols: i32, m: i32): void {
+  const p1 = p + <usize>min(1, m - 1) * rs;
+  const p2 = p + <usize>min(2, m - 1) * rs;
+  const p3 = p + <usize>min(3, m - 1) * rs;
+  let j = 0;
+  for (; j + 4 <= cols; j += 4) {
+    const o = <usize>j << 2, t = T + (o << 2);
+    transpose_store(t, t + 16, t + 32, t + 48, v128.load(p + o), v128.load(p1 + o), v128.load(p2 + o), v128.load(p3 + o), false);
+  }
+  for (; j < cols; j++) {
+    const o = <usize>j << 2, t = T + (o << 2);
+    store<f32>(t, load<f32>(p + o));
+    store<f32>(t, load<f32>(p1 + o), 4);
+    store<f32>(t, load<f32>(p2 + o), 8);
+    store<f32>(t, load<f32>(p3 + o), 12);
+  }
+}
+
+/** The m live rows at p (row stride rs bytes) = (or += if acc) tile T (cols, 4) transposed. */
+export function tile_store(p: usize, rs: usize, T: usize, cols: i32, m: i32, acc: bool): void {
+  let j = 0;
+  if (m >= 4) {
+    for (; j + 4 <= cols; j += 4) {
+      const o = <usize>j << 2, t = T + (o << 2), q = p + o;
+      transpose_store(q, q + rs, q + 2 * rs, q + 3 * rs, v128.load(t), v128.load(t, 16), v128.load(t, 32), v128.load(t, 48), acc);
+    }
+  }
+  for (let r = 0; r < min(m, 4); r++) {
+    const q = p + <usize>r * rs, t = T + (<usize>r << 2);
+    for (let i = j; i < cols; i++) {
+      const o = <usize>i << 2;
+      const v = load<f32>(t + (o << 2));
+      store<f32>(q + o, acc ? load<f32>(q + o) + v : v);
+    }
+  }
+}
+
+/** Per lane, the max of the K columns of tile T. */
 // @ts-ignore: decorator
 @inline
-export function logits_sum_exp_f32x4(logit_n: usize, rs: usize, K: i32, m: i32, m1: v128): v128 {
-  let acc = f32x4.splat(0);
-  for (let k = 0; k < K; k++) acc = f32x4.add(acc, exp_f32x4(f32x4.sub(gather(logit_n + (<usize>k << 2), rs, m), m1)));
+function tile_max(T: usize, K: i32): v128 {
+  let acc = f32x4.splat(-Infinity);
+  for (let k = 0; k < K; k++) acc = f32x4.max(acc, v128.load(T + (<usize>k << 4)));
   return acc;
 }
 
 /**
- * d logits (4 rows) += scale * (pi - gamma) for every component: the mixing-weight part of every
- * head's backward (Bishop 5.155), with pi recomputed from the logits by a stable softmax.
+ * TILE_LOGIT = log pi = log_softmax of the logits of four rows: (logit_k - m1) - log sum_j
+ * e^(logit_j - m1), m1 the max logit (the forward's part of every head).
  */
-// Not inlined: one copy serves the three heads (it runs once per 4 rows, so the call is cheap).
-export function logits_backward_f32x4(dlogit_n: usize, logit_n: usize, gamma_n: usize, rs: usize, gs: usize, K: i32, m: i32, scaleV: v128): void {
-  const m1 = logits_max_f32x4(logit_n, rs, K, m);
-  const S1 = logits_sum_exp_f32x4(logit_n, rs, K, m, m1);
+export function log_pi_f32x4(logit_n: usize, rs: usize, K: i32, m: i32): void {
+  tile_load(TILE_LOGIT, logit_n, rs, K, m);
+  const m1 = tile_max(TILE_LOGIT, K);
+  let S1 = f32x4.splat(0);
+  for (let k = 0; k < K; k++) S1 = f32x4.add(S1, exp_f32x4(f32x4.sub(v128.load(TILE_LOGIT + (<usize>k << 4)), m1)));
+  const logS1 = log_f32x4(S1);
   for (let k = 0; k < K; k++) {
-    const o = <usize>k << 2;
-    const g = gather(gamma_n + o, gs, m);
-    const pi = f32x4.div(exp_f32x4(f32x4.sub(gather(logit_n + o, rs, m), m1)), S1);
-    scatter(dlogit_n + o, rs, f32x4.add(gather(dlogit_n + o, rs, m), f32x4.mul(scaleV, f32x4.sub(pi, g))), m);
+    const t = TILE_LOGIT + (<usize>k << 4);
+    v128.store(t, f32x4.sub(f32x4.sub(v128.load(t), m1), logS1));
   }
 }
 
+/**
+ * Tile T (K columns) = softmax per lane, e^(t_k - M) / S with S = sum_j e^(t_j - M) for the
+ * lanes' max M given; returns S.
+ */
+// @ts-ignore: decorator
+@inline
+function softmax_tile(T: usize, K: i32, M: v128): v128 {
+  let S = f32x4.splat(0);
+  for (let k = 0; k < K; k++) {
+    const t = T + (<usize>k << 4);
+    const e = exp_f32x4(f32x4.sub(v128.load(t), M));
+    v128.store(t, e);
+    S = f32x4.add(S, e);
+  }
+  for (let k = 0; k < K; k++) {
+    const t = T + (<usize>k << 4);
+    v128.store(t, f32x4.div(v128.load(t), S));
+  }
+  return S;
+}
+
+/** TILE_LOGIT = pi = softmax of the logits of four rows, e^(logit_k - m1) / sum_j e^(logit_j - m1). */
+export function pi_f32x4(logit_n: usize, rs: usize, K: i32, m: i32): void {
+  tile_load(TILE_LOGIT, logit_n, rs, K, m);
+  softmax_tile(TILE_LOGIT, K, tile_max(TILE_LOGIT, K));
+}
+
+/**
+ * d logits (4 rows) += scale * (pi - gamma) for every component: the mixing-weight part of every
+ * head's backward (Bishop 5.155). Leaves the rows' gamma in TILE_GAMMA for the caller.
+ */
+export function logits_backward_f32x4(dlogit_n: usize, logit_n: usize, gamma_n: usize, rs: usize, gs: usize, K: i32, m: i32, scaleV: v128): void {
+  pi_f32x4(logit_n, rs, K, m);
+  tile_load(TILE_GAMMA, gamma_n, gs, K, m);
+  for (let k = 0; k < K; k++) {
+    const o = <usize>k << 4;
+    v128.store(TILE_LOGIT + o, f32x4.mul(scaleV, f32x4.sub(v128.load(TILE_LOGIT + o), v128.load(TILE_GAMMA + o))));
+  }
+  tile_store(dlogit_n, rs, TILE_LOGIT, K, m, true);
+}
 
 /** Scalar twin of logits_max_f32x4: the max of the K logits at logit_n. */
 // @ts-ignore: decorator
@@ -158,24 +274,13 @@ export function sum_lanes_f64(total: f64, v: v128, m: i32): f64 {
 }
 
 /**
- * Turn the log joints l (K per row, row stride K) into responsibilities in place and return
- * -logsumexp per lane: gamma_k = e^(l_k - M) / sum_j e^(l_j - M), M = max_k l_k given.
+ * Turn the log joints l of four rows in TILE_GAMMA (K columns) into responsibilities, store them
+ * to gamma_n (row stride K) and return -logsumexp per lane:
+ * gamma_k = e^(l_k - M) / sum_j e^(l_j - M), M = max_k l_k given.
  */
-// @ts-ignore: decorator
-@inline
 export function normalize_joint_f32x4(gamma_n: usize, K: i32, m: i32, M: v128): v128 {
-  const gs = <usize>K << 2;
-  let S = f32x4.splat(0);
-  for (let k = 0; k < K; k++) {
-    const o = <usize>k << 2;
-    const e = exp_f32x4(f32x4.sub(gather(gamma_n + o, gs, m), M));
-    scatter(gamma_n + o, gs, e, m);
-    S = f32x4.add(S, e);
-  }
-  for (let k = 0; k < K; k++) {
-    const o = <usize>k << 2;
-    scatter(gamma_n + o, gs, f32x4.div(gather(gamma_n + o, gs, m), S), m);
-  }
+  const S = softmax_tile(TILE_GAMMA, K, M);
+  tile_store(gamma_n, <usize>K << 2, TILE_GAMMA, K, m, false);
   return f32x4.neg(f32x4.add(M, log_f32x4(S)));
 }
 

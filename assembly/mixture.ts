@@ -32,32 +32,32 @@
 //
 // Vectorisation: the four lanes hold four rows n..n+3, and every loop over k and d runs on those
 // vectors, so lane j performs exactly the operations of the scalar twin on row n + j, in the same
-// order: SIMD and scalar results are bit-identical. Rows are P floats apart, so each column is
-// gathered into a vector (and scattered back) with stride P; in exchange there are no horizontal
-// reductions, every exp and log is a vector op whatever K is, and the K sums run down the lanes.
-// Measured against lanes over components (N = 1024, V8): forward 1.7x faster at K = 4, D = 2 and
-// 2x at K = 5, D = 1 (no per-row horizontal max/sum, no scalar logs, no K tail), even at K = 16,
-// D = 4, and 1.3x slower at K = 16, D = 16, where the gathers of mu dominate; the typical head
-// (few components, low-dimensional targets) is the former. When N is not a multiple of 4 the last
-// block has fewer live lanes; dead lanes compute on zeros and are never stored.
+// order: SIMD and scalar results are bit-identical. Rows are P floats apart, so a block of four
+// rows is first transposed into tiles (lanes.ts: column j of the block in one vector, moved with
+// v128 loads and shuffles), read from there with plain vector loads, and gradients are added back
+// the same way; in exchange there are no horizontal reductions, every exp and log is a vector op
+// whatever K is, and the K sums run down the lanes. Measured against lanes over components
+// (N = 1024, V8, with strided gathers then): forward 1.7x faster at K = 4, D = 2 and 2x at K = 5,
+// D = 1 (no per-row horizontal max/sum, no scalar logs, no K tail). When N is not a multiple of 4
+// the last block has fewer live lanes; dead lanes repeat the last live row and are never stored.
 // exp and log are the bit-reproducible polynomials of simdmath.ts.
 
 import {
-  check_contract, gather, HALF_LOG_2PI, logits_max_f32x4, logits_sum_exp_f32x4, normalize_joint_f32, normalize_joint_f32x4,
-  scatter, SIGMA_EXP, sum_lanes_f64, logits_backward_f32x4 } from "./lanes";
+  check_contract, check_loss, HALF_LOG_2PI, log_pi_f32x4, logits_backward_f32x4, normalize_joint_f32, normalize_joint_f32x4,
+  pi_f32x4, scatter, SIGMA_EXP, sum_lanes_f64, TILE_GAMMA, TILE_LOGIT, TILE_MU, TILE_COLS, TILE_S, TILE_Y, tile_load, tile_store } from "./lanes";
 import { exp_f32, exp_f32x4, log_f32, log_f32x4, sigmoid_f32, sigmoid_f32x4, softplus_f32, softplus_f32x4 } from "./simdmath";
 
 // ---------------------------------------------------------------------------------------------
 // Per-lane distance
 
-/** Per lane, sum_d (mu_kd - y_d)^2 for component k whose mu row starts at mu_k. */
+/** Per lane, sum_d (mu_kd - y_d)^2 for component k whose mu columns start at tile column mu_k. */
 // @ts-ignore: decorator
 @inline
-function dist2_f32x4(mu_k: usize, rs: usize, y_n: usize, ys: usize, D: i32, m: i32): v128 {
+function dist2_f32x4(mu_k: usize, D: i32): v128 {
   let acc = f32x4.splat(0);
   for (let d = 0; d < D; d++) {
-    const od = <usize>d << 2;
-    const diff = f32x4.sub(gather(mu_k + od, rs, m), gather(y_n + od, ys, m));
+    const od = <usize>d << 4;
+    const diff = f32x4.sub(v128.load(mu_k + od), v128.load(TILE_Y + od));
     acc = f32x4.add(acc, f32x4.mul(diff, diff));
   }
   return acc;
@@ -67,16 +67,17 @@ function dist2_f32x4(mu_k: usize, rs: usize, y_n: usize, ys: usize, D: i32, m: i
 // Forward
 
 /**
- * nll (N) = -log p(y_n | a_n) and gamma (N, K) = responsibilities, from a (N, P) and y (N, D).
- * Returns sum_n nll_n accumulated in f64 (the host's loss without a JS view). Both outputs are
- * required; gamma doubles as the scratch for the log joint l (N, K).
+ * nll (N) = -log p(y_n | a_n) and gamma (N, K) = responsibilities, from a (N, P) and y (N, D);
+ * loss (one f64) = sum_n nll_n accumulated in f64, the host's loss without a JS view or a boxed
+ * f64 return. gamma doubles as the scratch for the log joint l (N, K).
  */
-export function mixture_forward(nll: usize, gamma: usize, a: usize, y: usize, N: i32, K: i32, D: i32, floor: f32, sigmaAct: i32): f64 {
+export function mixture_forward(loss: usize, nll: usize, gamma: usize, a: usize, y: usize, N: i32, K: i32, D: i32, floor: f32, sigmaAct: i32): void {
   check_contract(nll, gamma, a, y, N, K, D, floor, sigmaAct);
+  check_loss(loss);
   const P = K + K * D + K;
-  const rs = <usize>P << 2; // row strides in bytes: a, y, gamma
+  const rs = <usize>P << 2; // row strides in bytes: a, y
   const ys = <usize>D << 2;
-  const gs = <usize>K << 2;
+  const G = TILE_COLS / D; // components per mu tile
   const logFloor = f32x4.splat(log_f32(floor));
   const floorV = f32x4.splat(floor);
   const negD = f32x4.splat(-<f32>D);
@@ -89,45 +90,47 @@ export function mixture_forward(nll: usize, gamma: usize, a: usize, y: usize, N:
     const logit_n = a + ((<usize>n * <usize>P) << 2);
     const mu_n = logit_n + (<usize>K << 2);
     const s_n = mu_n + (<usize>(K * D) << 2);
-    const y_n = y + ((<usize>n * <usize>D) << 2);
-    const gamma_n = gamma + ((<usize>n * <usize>K) << 2);
 
-    const m1 = logits_max_f32x4(logit_n, rs, K, m);
-    const logS1 = log_f32x4(logits_sum_exp_f32x4(logit_n, rs, K, m, m1));
-
+    log_pi_f32x4(logit_n, rs, K, m);
+    tile_load(TILE_Y, y + ((<usize>n * <usize>D) << 2), ys, D, m);
     let M = f32x4.splat(-Infinity);
-    for (let k = 0; k < K; k++) {
-      const o = <usize>k << 2;
-      const logPi = f32x4.sub(f32x4.sub(gather(logit_n + o, rs, m), m1), logS1);
-      const s = gather(s_n + o, rs, m);
-      let sigma: v128, logSigma: v128;
-      if (sigmaAct == SIGMA_EXP) {
-        sigma = f32x4.max(exp_f32x4(s), floorV);
-        logSigma = f32x4.max(s, logFloor);
-      } else {
-        sigma = f32x4.max(softplus_f32x4(s), floorV);
-        logSigma = log_f32x4(sigma);
+    for (let k0 = 0; k0 < K; k0 += G) {
+      const kn = min(G, K - k0);
+      tile_load(TILE_MU, mu_n + (<usize>(k0 * D) << 2), rs, kn * D, m);
+      tile_load(TILE_S, s_n + (<usize>k0 << 2), rs, kn, m);
+      for (let k = k0; k < k0 + kn; k++) {
+        const o = <usize>k << 4;
+        const s = v128.load(TILE_S + o - (<usize>k0 << 4));
+        let sigma: v128, logSigma: v128;
+        if (sigmaAct == SIGMA_EXP) {
+          sigma = f32x4.max(exp_f32x4(s), floorV);
+          logSigma = f32x4.max(s, logFloor);
+        } else {
+          sigma = f32x4.max(softplus_f32x4(s), floorV);
+          logSigma = log_f32x4(sigma);
+        }
+        const inv = f32x4.div(one, sigma);
+        const dist2 = dist2_f32x4(TILE_MU + (<usize>((k - k0) * D) << 4), D);
+        const z = f32x4.mul(f32x4.mul(dist2, inv), inv);
+        const logN = f32x4.sub(f32x4.sub(f32x4.mul(negD, logSigma), c), f32x4.mul(half, z));
+        const l = f32x4.add(v128.load(TILE_LOGIT + o), logN);
+        v128.store(TILE_GAMMA + o, l);
+        M = f32x4.max(M, l);
       }
-      const inv = f32x4.div(one, sigma);
-      const dist2 = dist2_f32x4(mu_n + ((<usize>k * <usize>D) << 2), rs, y_n, ys, D, m);
-      const z = f32x4.mul(f32x4.mul(dist2, inv), inv);
-      const logN = f32x4.sub(f32x4.sub(f32x4.mul(negD, logSigma), c), f32x4.mul(half, z));
-      const l = f32x4.add(logPi, logN);
-      scatter(gamma_n + o, gs, l, m);
-      M = f32x4.max(M, l);
     }
 
     // gamma = softmax of the log joint, nll = -logsumexp; summed in row order like the scalar twin.
-    const nllV = normalize_joint_f32x4(gamma_n, K, m, M);
+    const nllV = normalize_joint_f32x4(gamma + ((<usize>n * <usize>K) << 2), K, m, M);
     scatter(nll + (<usize>n << 2), 4, nllV, m);
     total = sum_lanes_f64(total, nllV, m);
   }
-  return total;
+  store<f64>(loss, total);
 }
 
 /** Scalar twin of mixture_forward: the same formulas, one row and one component at a time. */
-export function mixture_forward_scalar(nll: usize, gamma: usize, a: usize, y: usize, N: i32, K: i32, D: i32, floor: f32, sigmaAct: i32): f64 {
+export function mixture_forward_scalar(loss: usize, nll: usize, gamma: usize, a: usize, y: usize, N: i32, K: i32, D: i32, floor: f32, sigmaAct: i32): void {
   check_contract(nll, gamma, a, y, N, K, D, floor, sigmaAct);
+  check_loss(loss);
   const P = K + K * D + K;
   const logFloor = log_f32(floor);
   const c = <f32>D * HALF_LOG_2PI;
@@ -181,7 +184,7 @@ export function mixture_forward_scalar(nll: usize, gamma: usize, a: usize, y: us
     store<f32>(nll + (<usize>n << 2), nll_n);
     total += <f64>nll_n;
   }
-  return total;
+  store<f64>(loss, total);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -197,6 +200,7 @@ export function mixture_backward(da: usize, gamma: usize, a: usize, y: usize, N:
   const rs = <usize>P << 2;
   const ys = <usize>D << 2;
   const gs = <usize>K << 2;
+  const G = TILE_COLS / D;
   const logFloor = f32x4.splat(log_f32(floor));
   const floorV = f32x4.splat(floor);
   const DV = f32x4.splat(<f32>D);
@@ -212,42 +216,45 @@ export function mixture_backward(da: usize, gamma: usize, a: usize, y: usize, N:
     const dlogit_n = da + row;
     const dmu_n = dlogit_n + (<usize>K << 2);
     const ds_n = dmu_n + (<usize>(K * D) << 2);
-    const y_n = y + ((<usize>n * <usize>D) << 2);
-    const gamma_n = gamma + ((<usize>n * <usize>K) << 2);
 
-    logits_backward_f32x4(dlogit_n, logit_n, gamma_n, rs, gs, K, m, scaleV);
+    logits_backward_f32x4(dlogit_n, logit_n, gamma + ((<usize>n * <usize>K) << 2), rs, gs, K, m, scaleV);
+    // TILE_S and TILE_MU are overwritten in place by d s and d mu, then added to da.
+    tile_load(TILE_Y, y + ((<usize>n * <usize>D) << 2), ys, D, m);
+    for (let k0 = 0; k0 < K; k0 += G) {
+      const kn = min(G, K - k0);
+      const mu0 = <usize>(k0 * D) << 2;
+      tile_load(TILE_MU, mu_n + mu0, rs, kn * D, m);
+      tile_load(TILE_S, s_n + (<usize>k0 << 2), rs, kn, m);
+      for (let k = k0; k < k0 + kn; k++) {
+        const o = <usize>k << 4;
+        const sg = f32x4.mul(scaleV, v128.load(TILE_GAMMA + o));
+        const s_k = TILE_S + o - (<usize>k0 << 4);
+        const s = v128.load(s_k);
+        let sigma: v128, dLogSigma: v128, active: v128;
+        if (sigmaAct == SIGMA_EXP) {
+          sigma = f32x4.max(exp_f32x4(s), floorV);
+          dLogSigma = one;
+          active = f32x4.lt(s, logFloor);
+        } else {
+          const sp = softplus_f32x4(s);
+          sigma = f32x4.max(sp, floorV);
+          dLogSigma = f32x4.div(sigmoid_f32x4(s), sp);
+          active = f32x4.lt(sp, floorV);
+        }
+        const inv = f32x4.div(one, sigma);
+        const mu_k = TILE_MU + (<usize>((k - k0) * D) << 4);
+        const z = f32x4.mul(f32x4.mul(dist2_f32x4(mu_k, D), inv), inv);
+        // Select, not multiply by a mask: where the floor is active sp may be 0 and dLogSigma NaN.
+        v128.store(s_k, v128.bitselect(zero, f32x4.mul(f32x4.mul(sg, f32x4.sub(DV, z)), dLogSigma), active));
 
-    for (let k = 0; k < K; k++) {
-      const o = <usize>k << 2;
-      const g = gather(gamma_n + o, gs, m);
-      const sg = f32x4.mul(scaleV, g);
-
-      const s = gather(s_n + o, rs, m);
-      let sigma: v128, dLogSigma: v128, active: v128;
-      if (sigmaAct == SIGMA_EXP) {
-        sigma = f32x4.max(exp_f32x4(s), floorV);
-        dLogSigma = one;
-        active = f32x4.lt(s, logFloor);
-      } else {
-        const sp = softplus_f32x4(s);
-        sigma = f32x4.max(sp, floorV);
-        dLogSigma = f32x4.div(sigmoid_f32x4(s), sp);
-        active = f32x4.lt(sp, floorV);
+        const coef = f32x4.mul(f32x4.mul(sg, inv), inv);
+        for (let d = 0; d < D; d++) {
+          const od = <usize>d << 4;
+          v128.store(mu_k + od, f32x4.mul(coef, f32x4.sub(v128.load(mu_k + od), v128.load(TILE_Y + od))));
+        }
       }
-      const inv = f32x4.div(one, sigma);
-      const mu_k = mu_n + ((<usize>k * <usize>D) << 2);
-      const z = f32x4.mul(f32x4.mul(dist2_f32x4(mu_k, rs, y_n, ys, D, m), inv), inv);
-      // Select, not multiply by a mask: where the floor is active sp may be 0 and dLogSigma NaN.
-      const ds = v128.bitselect(zero, f32x4.mul(f32x4.mul(sg, f32x4.sub(DV, z)), dLogSigma), active);
-      scatter(ds_n + o, rs, f32x4.add(gather(ds_n + o, rs, m), ds), m);
-
-      const coef = f32x4.mul(f32x4.mul(sg, inv), inv);
-      const dmu_k = dmu_n + ((<usize>k * <usize>D) << 2);
-      for (let d = 0; d < D; d++) {
-        const od = <usize>d << 2;
-        const diff = f32x4.sub(gather(mu_k + od, rs, m), gather(y_n + od, ys, m));
-        scatter(dmu_k + od, rs, f32x4.add(gather(dmu_k + od, rs, m), f32x4.mul(coef, diff)), m);
-      }
+      tile_store(dmu_n + mu0, rs, TILE_MU, kn * D, m, true);
+      tile_store(ds_n + (<usize>k0 << 2), rs, TILE_S, kn, m, true);
     }
   }
 }
@@ -332,19 +339,16 @@ export function mixture_params(pi: usize, mu: usize, sigma: usize, a: usize, N: 
   for (let n = 0; n < N; n += 4) {
     const m = N - n;
     const logit_n = a + ((<usize>n * <usize>P) << 2);
-    const s_n = logit_n + (<usize>(K + K * D) << 2);
-    const pi_n = pi + ((<usize>n * <usize>K) << 2);
-    const sigma_n = sigma + ((<usize>n * <usize>K) << 2);
-
-    const m1 = logits_max_f32x4(logit_n, rs, K, m);
-    const S1 = logits_sum_exp_f32x4(logit_n, rs, K, m, m1);
+    const row_k = (<usize>n * <usize>K) << 2;
+    pi_f32x4(logit_n, rs, K, m);
+    tile_store(pi + row_k, gs, TILE_LOGIT, K, m, false);
+    tile_load(TILE_GAMMA, logit_n + (<usize>(K + K * D) << 2), rs, K, m);
     for (let k = 0; k < K; k++) {
-      const o = <usize>k << 2;
-      scatter(pi_n + o, gs, f32x4.div(exp_f32x4(f32x4.sub(gather(logit_n + o, rs, m), m1)), S1), m);
-      const s = gather(s_n + o, rs, m);
-      const act = sigmaAct == SIGMA_EXP ? exp_f32x4(s) : softplus_f32x4(s);
-      scatter(sigma_n + o, gs, f32x4.max(act, floorV), m);
+      const t = TILE_GAMMA + (<usize>k << 4);
+      const s = v128.load(t);
+      v128.store(t, f32x4.max(sigmaAct == SIGMA_EXP ? exp_f32x4(s) : softplus_f32x4(s), floorV));
     }
+    tile_store(sigma + row_k, gs, TILE_GAMMA, K, m, false);
   }
   // mu is the middle block of each row of a, copied as it is.
   const muBytes = <usize>(K * D) << 2;

@@ -22,17 +22,18 @@
 // twin's operations in the same order, so SIMD and scalar results are bit-identical.
 
 import {
-  check_contract, dlog_sigma_f32, dlog_sigma_f32x4, gather, HALF_LOG_2PI, log_sigma_f32, log_sigma_f32x4,
-  logits_max_f32, logits_max_f32x4, logits_sum_exp_f32, logits_sum_exp_f32x4, normalize_joint_f32,
-  normalize_joint_f32x4, scatter, sigma_f32, sigma_f32x4, sum_lanes_f64, logits_backward_f32x4 } from "./lanes";
+  check_contract, check_loss, dlog_sigma_f32, dlog_sigma_f32x4, gather, HALF_LOG_2PI, log_pi_f32x4, log_sigma_f32,
+  log_sigma_f32x4, logits_max_f32, logits_sum_exp_f32, normalize_joint_f32, normalize_joint_f32x4, scatter, sigma_f32,
+  sigma_f32x4, sum_lanes_f64, logits_backward_f32x4, TILE_GAMMA, TILE_LOGIT } from "./lanes";
 import { exp_f32, exp_f32x4, log_f32, log_f32x4 } from "./simdmath";
 
 // ---------------------------------------------------------------------------------------------
 // Forward
 
-/** nll (N) and gamma (N, K) from a (N, P) and y (N, D); returns sum_n nll_n in f64. */
-export function mixture_diag_forward(nll: usize, gamma: usize, a: usize, y: usize, N: i32, K: i32, D: i32, floor: f32, sigmaAct: i32): f64 {
+/** nll (N) and gamma (N, K) from a (N, P) and y (N, D); loss (one f64) = sum_n nll_n. */
+export function mixture_diag_forward(loss: usize, nll: usize, gamma: usize, a: usize, y: usize, N: i32, K: i32, D: i32, floor: f32, sigmaAct: i32): void {
   check_contract(nll, gamma, a, y, N, K, D, floor, sigmaAct);
+  check_loss(loss);
   const P = K + 2 * K * D;
   const rs = <usize>P << 2;
   const ys = <usize>D << 2;
@@ -50,12 +51,11 @@ export function mixture_diag_forward(nll: usize, gamma: usize, a: usize, y: usiz
     const y_n = y + ((<usize>n * <usize>D) << 2);
     const gamma_n = gamma + ((<usize>n * <usize>K) << 2);
 
-    const m1 = logits_max_f32x4(logit_n, rs, K, m);
-    const logS1 = log_f32x4(logits_sum_exp_f32x4(logit_n, rs, K, m, m1));
+    log_pi_f32x4(logit_n, rs, K, m);
     let M = f32x4.splat(-Infinity);
     for (let k = 0; k < K; k++) {
       const o = <usize>k << 2;
-      const logPi = f32x4.sub(f32x4.sub(gather(logit_n + o, rs, m), m1), logS1);
+      const logPi = v128.load(TILE_LOGIT + (o << 2));
       let sumLog = f32x4.splat(0);
       let z = f32x4.splat(0);
       for (let d = 0; d < D; d++) {
@@ -68,19 +68,20 @@ export function mixture_diag_forward(nll: usize, gamma: usize, a: usize, y: usiz
       }
       const logN = f32x4.sub(f32x4.sub(f32x4.neg(sumLog), c), f32x4.mul(half, z));
       const l = f32x4.add(logPi, logN);
-      scatter(gamma_n + o, gs, l, m);
+      v128.store(TILE_GAMMA + (o << 2), l);
       M = f32x4.max(M, l);
     }
     const nllV = normalize_joint_f32x4(gamma_n, K, m, M);
     scatter(nll + (<usize>n << 2), 4, nllV, m);
     total = sum_lanes_f64(total, nllV, m);
   }
-  return total;
+  store<f64>(loss, total);
 }
 
 /** Scalar twin of mixture_diag_forward. */
-export function mixture_diag_forward_scalar(nll: usize, gamma: usize, a: usize, y: usize, N: i32, K: i32, D: i32, floor: f32, sigmaAct: i32): f64 {
+export function mixture_diag_forward_scalar(loss: usize, nll: usize, gamma: usize, a: usize, y: usize, N: i32, K: i32, D: i32, floor: f32, sigmaAct: i32): void {
   check_contract(nll, gamma, a, y, N, K, D, floor, sigmaAct);
+  check_loss(loss);
   const P = K + 2 * K * D;
   const logFloor = log_f32(floor);
   const c = <f32>D * HALF_LOG_2PI;
@@ -118,7 +119,7 @@ export function mixture_diag_forward_scalar(nll: usize, gamma: usize, a: usize, 
     store<f32>(nll + (<usize>n << 2), nll_n);
     total += <f64>nll_n;
   }
-  return total;
+  store<f64>(loss, total);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -150,7 +151,7 @@ export function mixture_diag_backward(da: usize, gamma: usize, a: usize, y: usiz
     logits_backward_f32x4(dlogit_n, logit_n, gamma_n, rs, gs, K, m, scaleV);
     for (let k = 0; k < K; k++) {
       const o = <usize>k << 2;
-      const g = gather(gamma_n + o, gs, m);
+      const g = v128.load(TILE_GAMMA + (o << 2));
       const sg = f32x4.mul(scaleV, g);
       for (let d = 0; d < D; d++) {
         const okd = <usize>(k * D + d) << 2;

@@ -31,17 +31,16 @@
 // scratch of MAX_D vectors each: the kernels allocate nothing.
 
 import {
-  check_contract, dlog_sigma_f32, dlog_sigma_f32x4, gather, HALF_LOG_2PI, log_sigma_f32, log_sigma_f32x4,
-  logits_max_f32, logits_max_f32x4, logits_sum_exp_f32, logits_sum_exp_f32x4, normalize_joint_f32,
-  normalize_joint_f32x4, scatter, sigma_f32, sigma_f32x4, sum_lanes_f64, logits_backward_f32x4 } from "./lanes";
+  check_contract, check_loss, dlog_sigma_f32, dlog_sigma_f32x4, gather, HALF_LOG_2PI, log_pi_f32x4, log_sigma_f32,
+  log_sigma_f32x4, logits_max_f32, logits_sum_exp_f32, normalize_joint_f32, normalize_joint_f32x4, scatter, sigma_f32,
+  sigma_f32x4, sum_lanes_f64, logits_backward_f32x4, TILE_GAMMA, TILE_LOGIT, TILE_MU, TILE_S, TILE_Y, MAX_D } from "./lanes";
 import { exp_f32, exp_f32x4, log_f32, log_f32x4 } from "./simdmath";
 
-/** Largest D (config.outputDim's bound in src/config.ts). */
-const MAX_D: i32 = 256;
-// u, v and diag(L) for four lanes: MAX_D vectors of 16 bytes each.
-const SCRATCH_U: usize = memory.data(MAX_D * 16, 16);
-const SCRATCH_V: usize = memory.data(MAX_D * 16, 16);
-const SCRATCH_L: usize = memory.data(MAX_D * 16, 16);
+// u, v and diag(L) for four lanes: MAX_D vectors of 16 bytes each, in tiles of lanes.ts that this
+// head does not use otherwise.
+const SCRATCH_U = TILE_MU;
+const SCRATCH_V = TILE_S;
+const SCRATCH_L = TILE_Y;
 // sum_i log L_ii and z = |u|^2 from the last lower solve, one vector each.
 const SCRATCH_SUMS: usize = memory.data(32, 16);
 
@@ -125,9 +124,10 @@ function solve_upper_f32(s_k: usize, D: i32): void {
 // ---------------------------------------------------------------------------------------------
 // Forward
 
-/** nll (N) and gamma (N, K) from a (N, P) and y (N, D); returns sum_n nll_n in f64. */
-export function mixture_full_forward(nll: usize, gamma: usize, a: usize, y: usize, N: i32, K: i32, D: i32, floor: f32, sigmaAct: i32): f64 {
+/** nll (N) and gamma (N, K) from a (N, P) and y (N, D); loss (one f64) = sum_n nll_n. */
+export function mixture_full_forward(loss: usize, nll: usize, gamma: usize, a: usize, y: usize, N: i32, K: i32, D: i32, floor: f32, sigmaAct: i32): void {
   check_contract(nll, gamma, a, y, N, K, D, floor, sigmaAct);
+  check_loss(loss);
   assert(D <= MAX_D, "mixture_full: D > 256");
   const T = (D * (D + 1)) / 2;
   const P = K + K * D + K * T;
@@ -147,30 +147,30 @@ export function mixture_full_forward(nll: usize, gamma: usize, a: usize, y: usiz
     const y_n = y + ((<usize>n * <usize>D) << 2);
     const gamma_n = gamma + ((<usize>n * <usize>K) << 2);
 
-    const m1 = logits_max_f32x4(logit_n, rs, K, m);
-    const logS1 = log_f32x4(logits_sum_exp_f32x4(logit_n, rs, K, m, m1));
+    log_pi_f32x4(logit_n, rs, K, m);
     let M = f32x4.splat(-Infinity);
     for (let k = 0; k < K; k++) {
       const o = <usize>k << 2;
-      const logPi = f32x4.sub(f32x4.sub(gather(logit_n + o, rs, m), m1), logS1);
+      const logPi = v128.load(TILE_LOGIT + (o << 2));
       solve_lower_f32x4(s_n + (<usize>(k * T) << 2), mu_n + (<usize>(k * D) << 2), rs, y_n, ys, D, m, sigmaAct, floorV, logFloor);
       const sumLog = v128.load(SCRATCH_SUMS);
       const z = v128.load(SCRATCH_SUMS + 16);
       const logN = f32x4.sub(f32x4.sub(f32x4.neg(sumLog), c), f32x4.mul(half, z));
       const l = f32x4.add(logPi, logN);
-      scatter(gamma_n + o, gs, l, m);
+      v128.store(TILE_GAMMA + (o << 2), l);
       M = f32x4.max(M, l);
     }
     const nllV = normalize_joint_f32x4(gamma_n, K, m, M);
     scatter(nll + (<usize>n << 2), 4, nllV, m);
     total = sum_lanes_f64(total, nllV, m);
   }
-  return total;
+  store<f64>(loss, total);
 }
 
 /** Scalar twin of mixture_full_forward. */
-export function mixture_full_forward_scalar(nll: usize, gamma: usize, a: usize, y: usize, N: i32, K: i32, D: i32, floor: f32, sigmaAct: i32): f64 {
+export function mixture_full_forward_scalar(loss: usize, nll: usize, gamma: usize, a: usize, y: usize, N: i32, K: i32, D: i32, floor: f32, sigmaAct: i32): void {
   check_contract(nll, gamma, a, y, N, K, D, floor, sigmaAct);
+  check_loss(loss);
   assert(D <= MAX_D, "mixture_full: D > 256");
   const T = (D * (D + 1)) / 2;
   const P = K + K * D + K * T;
@@ -199,7 +199,7 @@ export function mixture_full_forward_scalar(nll: usize, gamma: usize, a: usize, 
     store<f32>(nll + (<usize>n << 2), nll_n);
     total += <f64>nll_n;
   }
-  return total;
+  store<f64>(loss, total);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -233,7 +233,7 @@ export function mixture_full_backward(da: usize, gamma: usize, a: usize, y: usiz
     logits_backward_f32x4(dlogit_n, logit_n, gamma_n, rs, gs, K, m, scaleV);
     for (let k = 0; k < K; k++) {
       const o = <usize>k << 2;
-      const g = gather(gamma_n + o, gs, m);
+      const g = v128.load(TILE_GAMMA + (o << 2));
       const sg = f32x4.mul(scaleV, g);
 
       const s_k = s_n + (<usize>(k * T) << 2);

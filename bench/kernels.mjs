@@ -90,9 +90,9 @@ export async function kernels(quick) {
   for (const [K, D] of [[4, 2], [8, 2], [16, 16]]) {
     const N = 256, P = K + K * D + K;
     const alloc = arena(k, k.heap_base());
-    const [nll, gamma, a, y, da] = [N, N * K, N * P, N * D, N * P].map(alloc);
+    const [loss, nll, gamma, a, y, da] = [2, N, N * K, N * P, N * D, N * P].map(alloc);
     const r = await perCall(() => {
-      k.mixture_forward(nll, gamma, a, y, N, K, D, 1e-4, 0);
+      k.mixture_forward(loss, nll, gamma, a, y, N, K, D, 1e-4, 0);
       k.mixture_backward(da, gamma, a, y, N, K, D, 1e-4, 0, 1 / N);
     }, it);
     mixture.push({ K, D, N, rowsPerS: rate(r, N) });

@@ -24,8 +24,8 @@ export function triIndex(i: number, j: number): number {
 }
 
 export interface HeadKernels {
-  /** nll (N), gamma (N, K); returns the sum of nll. */
-  forward(nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): number;
+  /** loss (one f64) = the sum of nll, nll (N), gamma (N, K). */
+  forward(loss: Ptr, nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
   /** da (N, P) += scale * d nll / d a. */
   backward(da: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
   /** pi (N, K), mu (N, K, D), sigma block (N, K, Sk) after activation and floor. */

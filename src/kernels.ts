@@ -87,9 +87,13 @@ export interface Kernels {
 
   // mixture.ts: isotropic Gaussian mixture head. a (N, P) with P = K + K*D + K per row laid out as
   // [pi logits (K) | mu (K, D) | sigma pre-activation (K)]; y (N, D).
-  /** nll (N) per row, gamma (N, K) responsibilities (both required); returns the sum of nll over rows (f64). */
-  mixture_forward(nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): number;
-  mixture_forward_scalar(nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): number;
+  /**
+   * loss (one f64, 8-byte aligned) = the sum of nll over rows, nll (N) per row, gamma (N, K)
+   * responsibilities (all required). The sum goes to memory, not a return value: V8 boxes an f64
+   * returned to JS, an allocation per batch.
+   */
+  mixture_forward(loss: Ptr, nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
+  mixture_forward_scalar(loss: Ptr, nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
   /** da (N, P) += scale * d nll / d a (closed form through gamma). */
   mixture_backward(da: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
   mixture_backward_scalar(da: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
@@ -99,8 +103,8 @@ export interface Kernels {
 
   // mixture_diag.ts: diagonal head, P = K + K*D + K*D: [pi logits (K) | mu (K, D) | s (K, D)].
   // Same arguments and outputs as the isotropic kernels; sigma (N, K, D) in params.
-  mixture_diag_forward(nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): number;
-  mixture_diag_forward_scalar(nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): number;
+  mixture_diag_forward(loss: Ptr, nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
+  mixture_diag_forward_scalar(loss: Ptr, nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
   mixture_diag_backward(da: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
   mixture_diag_backward_scalar(da: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
   /** pi (N, K), mu (N, K, D), sigma (N, K, D) from a (N, P); scalar only. */
@@ -109,8 +113,8 @@ export interface Kernels {
   // mixture_full.ts: full covariance Sigma_k = L_k L_k^T, P = K + K*D + K*T with T = D(D+1)/2:
   // [pi logits (K) | mu (K, D) | s (K, T)], s_k packing L_k's lower triangle row by row
   // (index i(i+1)/2 + j for j <= i); L_ii = max(act(s_ii), floor), L_ij = s_ij. D <= 256.
-  mixture_full_forward(nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): number;
-  mixture_full_forward_scalar(nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): number;
+  mixture_full_forward(loss: Ptr, nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
+  mixture_full_forward_scalar(loss: Ptr, nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
   mixture_full_backward(da: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
   mixture_full_backward_scalar(da: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
   /** pi (N, K), mu (N, K, D), L (N, K, T) packed with its diagonal activated, from a (N, P); scalar only. */

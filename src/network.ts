@@ -57,6 +57,7 @@ export interface Scratch {
   a: Ptr; // head output (cap, P)
   gamma: Ptr; // responsibilities (cap, K)
   nll: Ptr; // (cap)
+  loss: Ptr; // sum of nll over the rows (one f64)
   end: Ptr;
 }
 
@@ -73,6 +74,7 @@ export class Network {
   readonly head: { kernel: Tensor; bias: Tensor };
   /** All weights in Keras order (layer by layer). */
   readonly tensors: Tensor[] = [];
+  private f64 = new Float64Array(0);
   readonly P: number;
   /** Floats of the sigma block per row: K * Sk. */
   readonly S: number;
@@ -179,10 +181,11 @@ export class Network {
     const a = p.take(cap * this.P);
     const gamma = p.take(cap * K);
     const nll = p.take(cap);
+    const loss = p.take(2);
     const actBytes = p.top - base;
     const end = withGrads ? p.top + actBytes : p.top;
     ensureMemory(this.k, end);
-    return { cap, base, gradOffset: withGrads ? actBytes : 0, x, y, layers, a, gamma, nll, end };
+    return { cap, base, gradOffset: withGrads ? actBytes : 0, x, y, layers, a, gamma, nll, loss, end };
   }
 
   /**
@@ -232,7 +235,10 @@ export class Network {
   /** Sum over n rows of the NLL of the targets at s.y given s.a; fills s.gamma and s.nll. */
   mixtureLoss(s: Scratch, n: number): number {
     const { outputDim: D, components: K, sigma } = this.cfg;
-    return this.mixture.forward(s.nll, s.gamma, s.a, s.y, n, K, D, sigma.floor, this.sigmaAct);
+    this.mixture.forward(s.loss, s.nll, s.gamma, s.a, s.y, n, K, D, sigma.floor, this.sigmaAct);
+    // A view over all of memory, remade only when memory grew: nothing is allocated per batch.
+    if (this.f64.buffer !== this.k.memory.buffer) this.f64 = new Float64Array(this.k.memory.buffer);
+    return this.f64[s.loss / 8]!;
   }
 
   /** Zero all gradients (parameters and activations) once per step. */

@@ -7,7 +7,7 @@ import { type Kernels, type Ptr, SIGMA_EXP, SIGMA_SOFTPLUS } from "../src/kernel
 import type { MixtureDims } from "./reference/mixture.js";
 import { centralDiff, expectClose, expectIdentical, Heap, normal, SIZES, testRng, type Tol, uniform } from "./util.js";
 
-type Forward = (nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number) => number;
+type Forward = (loss: Ptr, nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number) => void;
 type Backward = (da: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number) => void;
 type Params = (pi: Ptr, mu: Ptr, scale: Ptr, a: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number) => void;
 
@@ -70,7 +70,9 @@ export function headSuite(spec: HeadSpec): void {
     const nll = heap.alloc(N + 4);
     const gamma = heap.alloc(N * K + 4);
     heap.f32(nll + 4 * N, 4).fill(7.5);
-    const sum = (scalar ? spec.forwardScalar : spec.forward)(nll, gamma, a, y, N, K, D, floor, sigmaAct);
+    const loss = heap.alloc(2);
+    (scalar ? spec.forwardScalar : spec.forward)(loss, nll, gamma, a, y, N, K, D, floor, sigmaAct);
+    const sum = heap.f64(loss, 1)[0]!;
     expectIdentical(heap.get(nll + 4 * N, 4), [7.5, 7.5, 7.5, 7.5], "nll guard");
     let da: Float64Array | null = null;
     if (da0) {
@@ -189,7 +191,7 @@ export function headSuite(spec: HeadSpec): void {
       const heap = new Heap(k);
       const nll = heap.alloc(rows);
       const gamma = heap.alloc(rows * K);
-      spec.forward(nll, gamma, heap.put(a), heap.put(y), rows, K, D, FLOOR, sigmaAct);
+      spec.forward(heap.alloc(2), nll, gamma, heap.put(a), heap.put(y), rows, K, D, FLOOR, sigmaAct);
       const mass = heap.get(nll, rows).reduce((t, v) => t + Math.exp(-v), 0) * h ** D;
       expect(Math.abs(mass - 1)).toBeLessThan(1e-3);
     });

@@ -71,7 +71,9 @@ function forward(c: Case, scalar = false): { nll: Float64Array; gamma: Float64Ar
   const nll = guarded(heap, N);
   const gamma = guarded(heap, N * K);
   const fn = scalar ? k.mixture_forward_scalar : k.mixture_forward;
-  const sum = fn(nll, gamma, a, y, N, K, D, floor, sigmaAct);
+  const loss = heap.alloc(2);
+  fn(loss, nll, gamma, a, y, N, K, D, floor, sigmaAct);
+  const sum = heap.f64(loss, 1)[0]!;
   expectGuard(heap, nll, N, "nll");
   expectGuard(heap, gamma, N * K, "gamma");
   return { nll: heap.get(nll, N), gamma: heap.get(gamma, N * K), sum };
@@ -85,12 +87,13 @@ function backward(c: Case, scale: number, da0: Float64Array, scalar = false): Fl
   const y = heap.put(c.y);
   const nll = heap.alloc(N);
   const gamma = heap.alloc(N * K);
+  const loss = heap.alloc(2);
   const da = guarded(heap, da0);
   if (scalar) {
-    k.mixture_forward_scalar(nll, gamma, a, y, N, K, D, floor, sigmaAct);
+    k.mixture_forward_scalar(loss, nll, gamma, a, y, N, K, D, floor, sigmaAct);
     k.mixture_backward_scalar(da, gamma, a, y, N, K, D, floor, sigmaAct, scale);
   } else {
-    k.mixture_forward(nll, gamma, a, y, N, K, D, floor, sigmaAct);
+    k.mixture_forward(loss, nll, gamma, a, y, N, K, D, floor, sigmaAct);
     k.mixture_backward(da, gamma, a, y, N, K, D, floor, sigmaAct, scale);
   }
   expectGuard(heap, da, da0.length, "da");

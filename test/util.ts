@@ -75,6 +75,10 @@ export class Heap {
   f32(ptr: Ptr, n: number): Float32Array {
     return new Float32Array(this.k.memory.buffer, ptr, n);
   }
+  /** A float64 view made now (ptr 8-byte aligned). */
+  f64(ptr: Ptr, n: number): Float64Array {
+    return new Float64Array(this.k.memory.buffer, ptr, n);
+  }
   u32(ptr: Ptr, n: number): Uint32Array {
     return new Uint32Array(this.k.memory.buffer, ptr, n);
   }
