@@ -12,7 +12,8 @@
 //   are both normal floats, so results that overflow become +Inf and results in the subnormal
 //   range are rounded once, correctly scaled (Cephes itself flushes them to 0).
 //   x is clamped to [-110, 89] first: e^-110 rounds to 0 and e^89 overflows to +Inf, so the clamp
-//   only keeps n in range; NaN propagates through min/max.
+//   only keeps n in range; NaN propagates through the clamp (pmax(x, c) = x < c ? c : x keeps a
+//   NaN x, as pmin does; against constants pmin/pmax equal min/max and cost one instruction each).
 // log: Cephes logf (logf.c).
 //   x = m * 2^e with m in [sqrt(1/2), sqrt(2)) (exponent and mantissa read from the bits;
 //   subnormal inputs are first scaled by 2^25), f = m - 1 (exact), then
@@ -56,6 +57,44 @@ const LOG_Q6: f32 = 2.0000714765e-1;
 const LOG_Q7: f32 = -2.4999993993e-1;
 const LOG_Q8: f32 = 3.3333331174e-1;
 
+
+// The vectors of those constants, four copies each. V8 rebuilds a v128 constant with three
+// instructions wherever it is used (and does not hoist it out of loops); a load from memory is one.
+// Measured on exp_f32x4 in a loop (V8 12, x64): 17.7 -> 9.7 ns, with pmin/pmax for the clamp.
+const V_EXP_MIN: usize = memory.data<f32>([EXP_MIN, EXP_MIN, EXP_MIN, EXP_MIN], 16);
+const V_EXP_MAX: usize = memory.data<f32>([EXP_MAX, EXP_MAX, EXP_MAX, EXP_MAX], 16);
+const V_LOG2E: usize = memory.data<f32>([LOG2E, LOG2E, LOG2E, LOG2E], 16);
+const V_LN2_HI: usize = memory.data<f32>([LN2_HI, LN2_HI, LN2_HI, LN2_HI], 16);
+const V_LN2_LO: usize = memory.data<f32>([LN2_LO, LN2_LO, LN2_LO, LN2_LO], 16);
+const V_EXP_P0: usize = memory.data<f32>([EXP_P0, EXP_P0, EXP_P0, EXP_P0], 16);
+const V_EXP_P1: usize = memory.data<f32>([EXP_P1, EXP_P1, EXP_P1, EXP_P1], 16);
+const V_EXP_P2: usize = memory.data<f32>([EXP_P2, EXP_P2, EXP_P2, EXP_P2], 16);
+const V_EXP_P3: usize = memory.data<f32>([EXP_P3, EXP_P3, EXP_P3, EXP_P3], 16);
+const V_EXP_P4: usize = memory.data<f32>([EXP_P4, EXP_P4, EXP_P4, EXP_P4], 16);
+const V_EXP_P5: usize = memory.data<f32>([EXP_P5, EXP_P5, EXP_P5, EXP_P5], 16);
+const V_ONE: usize = memory.data<f32>([1.0, 1.0, 1.0, 1.0], 16);
+const V_HALF: usize = memory.data<f32>([0.5, 0.5, 0.5, 0.5], 16);
+const V_SQRT_HALF: usize = memory.data<f32>([SQRT_HALF, SQRT_HALF, SQRT_HALF, SQRT_HALF], 16);
+const V_FLT_MIN: usize = memory.data<f32>([FLT_MIN, FLT_MIN, FLT_MIN, FLT_MIN], 16);
+const V_TWO_25: usize = memory.data<f32>([TWO_25, TWO_25, TWO_25, TWO_25], 16);
+const V_TWENTY_FIVE: usize = memory.data<f32>([25.0, 25.0, 25.0, 25.0], 16);
+const V_LOG_Q0: usize = memory.data<f32>([LOG_Q0, LOG_Q0, LOG_Q0, LOG_Q0], 16);
+const V_LOG_Q1: usize = memory.data<f32>([LOG_Q1, LOG_Q1, LOG_Q1, LOG_Q1], 16);
+const V_LOG_Q2: usize = memory.data<f32>([LOG_Q2, LOG_Q2, LOG_Q2, LOG_Q2], 16);
+const V_LOG_Q3: usize = memory.data<f32>([LOG_Q3, LOG_Q3, LOG_Q3, LOG_Q3], 16);
+const V_LOG_Q4: usize = memory.data<f32>([LOG_Q4, LOG_Q4, LOG_Q4, LOG_Q4], 16);
+const V_LOG_Q5: usize = memory.data<f32>([LOG_Q5, LOG_Q5, LOG_Q5, LOG_Q5], 16);
+const V_LOG_Q6: usize = memory.data<f32>([LOG_Q6, LOG_Q6, LOG_Q6, LOG_Q6], 16);
+const V_LOG_Q7: usize = memory.data<f32>([LOG_Q7, LOG_Q7, LOG_Q7, LOG_Q7], 16);
+const V_LOG_Q8: usize = memory.data<f32>([LOG_Q8, LOG_Q8, LOG_Q8, LOG_Q8], 16);
+const V_INF: usize = memory.data<f32>([Infinity, Infinity, Infinity, Infinity], 16);
+const V_NEG_INF: usize = memory.data<f32>([-Infinity, -Infinity, -Infinity, -Infinity], 16);
+const V_NAN: usize = memory.data<f32>([NaN, NaN, NaN, NaN], 16);
+const V_BIAS: usize = memory.data<i32>([127, 127, 127, 127], 16);
+const V_MANT_MASK: usize = memory.data<i32>([0x007fffff, 0x007fffff, 0x007fffff, 0x007fffff], 16);
+const V_HALF_BITS: usize = memory.data<i32>([0x3f000000, 0x3f000000, 0x3f000000, 0x3f000000], 16);
+const V_BIAS_126: usize = memory.data<i32>([126, 126, 126, 126], 16);
+
 // ---------------------------------------------------------------------------------------------
 // exp
 
@@ -86,20 +125,20 @@ export function exp_f32(x: f32): f32 {
 // @ts-ignore: decorator
 @inline
 export function exp_f32x4(x: v128): v128 {
-  const xc = f32x4.min(f32x4.max(x, f32x4.splat(EXP_MIN)), f32x4.splat(EXP_MAX));
-  const nf = f32x4.nearest(f32x4.mul(xc, f32x4.splat(LOG2E)));
-  const r = f32x4.sub(f32x4.sub(xc, f32x4.mul(nf, f32x4.splat(LN2_HI))), f32x4.mul(nf, f32x4.splat(LN2_LO)));
-  let p = f32x4.splat(EXP_P0);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_P1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_P2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_P3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_P4));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_P5));
-  const er = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1.0));
+  const xc = f32x4.pmin(f32x4.pmax(x, v128.load(V_EXP_MIN)), v128.load(V_EXP_MAX));
+  const nf = f32x4.nearest(f32x4.mul(xc, v128.load(V_LOG2E)));
+  const r = f32x4.sub(f32x4.sub(xc, f32x4.mul(nf, v128.load(V_LN2_HI))), f32x4.mul(nf, v128.load(V_LN2_LO)));
+  let p = v128.load(V_EXP_P0);
+  p = f32x4.add(f32x4.mul(p, r), v128.load(V_EXP_P1));
+  p = f32x4.add(f32x4.mul(p, r), v128.load(V_EXP_P2));
+  p = f32x4.add(f32x4.mul(p, r), v128.load(V_EXP_P3));
+  p = f32x4.add(f32x4.mul(p, r), v128.load(V_EXP_P4));
+  p = f32x4.add(f32x4.mul(p, r), v128.load(V_EXP_P5));
+  const er = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), v128.load(V_ONE));
   const n = i32x4.trunc_sat_f32x4_s(nf);
   const n1 = i32x4.shr_s(n, 1);
   const n2 = i32x4.sub(n, n1);
-  const bias = i32x4.splat(127);
+  const bias = v128.load(V_BIAS);
   const s1 = i32x4.shl(i32x4.add(n1, bias), 23);
   const s2 = i32x4.shl(i32x4.add(n2, bias), 23);
   return f32x4.mul(f32x4.mul(er, s1), s2);
@@ -144,38 +183,36 @@ export function log_f32(x: f32): f32 {
 }
 
 /** Natural log of four floats; lane for lane the same bits as log_f32. */
-// @ts-ignore: decorator
-@inline
 export function log_f32x4(x: v128): v128 {
-  const tiny = f32x4.lt(x, f32x4.splat(FLT_MIN));
-  const xs = v128.bitselect(f32x4.mul(x, f32x4.splat(TWO_25)), x, tiny);
-  const m = v128.or(v128.and(xs, i32x4.splat(0x007fffff)), i32x4.splat(0x3f000000));
+  const tiny = f32x4.lt(x, v128.load(V_FLT_MIN));
+  const xs = v128.bitselect(f32x4.mul(x, v128.load(V_TWO_25)), x, tiny);
+  const m = v128.or(v128.and(xs, v128.load(V_MANT_MASK)), v128.load(V_HALF_BITS));
   let e = f32x4.sub(
-    f32x4.convert_i32x4_s(i32x4.sub(i32x4.shr_s(xs, 23), i32x4.splat(126))),
-    v128.and(tiny, f32x4.splat(25.0)),
+    f32x4.convert_i32x4_s(i32x4.sub(i32x4.shr_s(xs, 23), v128.load(V_BIAS_126))),
+    v128.and(tiny, v128.load(V_TWENTY_FIVE)),
   );
-  const low = f32x4.lt(m, f32x4.splat(SQRT_HALF));
-  const one = f32x4.splat(1.0);
+  const low = f32x4.lt(m, v128.load(V_SQRT_HALF));
+  const one = v128.load(V_ONE);
   const f = f32x4.sub(v128.bitselect(f32x4.add(m, m), m, low), one);
   e = f32x4.sub(e, v128.and(low, one));
   const z = f32x4.mul(f, f);
-  let q = f32x4.splat(LOG_Q0);
-  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(LOG_Q1));
-  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(LOG_Q2));
-  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(LOG_Q3));
-  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(LOG_Q4));
-  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(LOG_Q5));
-  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(LOG_Q6));
-  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(LOG_Q7));
-  q = f32x4.add(f32x4.mul(q, f), f32x4.splat(LOG_Q8));
+  let q = v128.load(V_LOG_Q0);
+  q = f32x4.add(f32x4.mul(q, f), v128.load(V_LOG_Q1));
+  q = f32x4.add(f32x4.mul(q, f), v128.load(V_LOG_Q2));
+  q = f32x4.add(f32x4.mul(q, f), v128.load(V_LOG_Q3));
+  q = f32x4.add(f32x4.mul(q, f), v128.load(V_LOG_Q4));
+  q = f32x4.add(f32x4.mul(q, f), v128.load(V_LOG_Q5));
+  q = f32x4.add(f32x4.mul(q, f), v128.load(V_LOG_Q6));
+  q = f32x4.add(f32x4.mul(q, f), v128.load(V_LOG_Q7));
+  q = f32x4.add(f32x4.mul(q, f), v128.load(V_LOG_Q8));
   let y = f32x4.mul(f32x4.mul(q, f), z);
-  y = f32x4.add(y, f32x4.mul(e, f32x4.splat(LN2_LO)));
-  y = f32x4.sub(y, f32x4.mul(f32x4.splat(0.5), z));
-  let r = f32x4.add(f32x4.add(f, y), f32x4.mul(e, f32x4.splat(LN2_HI)));
+  y = f32x4.add(y, f32x4.mul(e, v128.load(V_LN2_LO)));
+  y = f32x4.sub(y, f32x4.mul(v128.load(V_HALF), z));
+  let r = f32x4.add(f32x4.add(f, y), f32x4.mul(e, v128.load(V_LN2_HI)));
   const zero = f32x4.splat(0.0);
-  r = v128.bitselect(f32x4.splat(-Infinity), r, f32x4.eq(x, zero));
-  r = v128.bitselect(f32x4.splat(NaN), r, f32x4.lt(x, zero));
-  r = v128.bitselect(r, x, f32x4.lt(x, f32x4.splat(Infinity)));
+  r = v128.bitselect(v128.load(V_NEG_INF), r, f32x4.eq(x, zero));
+  r = v128.bitselect(v128.load(V_NAN), r, f32x4.lt(x, zero));
+  r = v128.bitselect(r, x, f32x4.lt(x, v128.load(V_INF)));
   return r;
 }
 
