@@ -23,6 +23,18 @@ export function check_contract(p0: usize, p1: usize, p2: usize, p3: usize, N: i3
   assert(sigmaAct == SIGMA_EXP || sigmaAct == SIGMA_SOFTPLUS, "mixture: unknown sigma activation");
 }
 
+/**
+ * pmax(a, b) = a < b ? b : a, lane for lane wasm's f32x4.pmax. The kernels take maxima with pmax
+ * (one instruction in V8, where f32x4.max's NaN and -0 rules take eight) and the scalar twins with
+ * this, so both agree bit for bit; a NaN in b is dropped, but it reaches the result through the
+ * sums anyway.
+ */
+// @ts-ignore: decorator
+@inline
+export function pmax_f32(a: f32, b: f32): f32 {
+  return a < b ? b : a;
+}
+
 /** The forward's loss output: one f64, 8-byte aligned. */
 // @ts-ignore: decorator
 @inline
@@ -137,7 +149,7 @@ export function tile_store(p: usize, rs: usize, T: usize, cols: i32, m: i32, acc
 @inline
 function tile_max(T: usize, K: i32): v128 {
   let acc = f32x4.splat(-Infinity);
-  for (let k = 0; k < K; k++) acc = f32x4.max(acc, v128.load(T + (<usize>k << 4)));
+  for (let k = 0; k < K; k++) acc = f32x4.pmax(acc, v128.load(T + (<usize>k << 4)));
   return acc;
 }
 
@@ -203,7 +215,7 @@ export function logits_backward_f32x4(dlogit_n: usize, logit_n: usize, gamma_n: 
 @inline
 export function logits_max_f32(logit_n: usize, K: i32): f32 {
   let m1: f32 = -Infinity;
-  for (let k = 0; k < K; k++) m1 = max<f32>(m1, load<f32>(logit_n + (<usize>k << 2)));
+  for (let k = 0; k < K; k++) m1 = pmax_f32(m1, load<f32>(logit_n + (<usize>k << 2)));
   return m1;
 }
 
@@ -225,13 +237,13 @@ export function logits_sum_exp_f32(logit_n: usize, K: i32, m1: f32): f32 {
 // @ts-ignore: decorator
 @inline
 export function sigma_f32x4(s: v128, sigmaAct: i32, floorV: v128): v128 {
-  return f32x4.max(sigmaAct == SIGMA_EXP ? exp_f32x4(s) : softplus_f32x4(s), floorV);
+  return f32x4.pmax(sigmaAct == SIGMA_EXP ? exp_f32x4(s) : softplus_f32x4(s), floorV);
 }
 
 // @ts-ignore: decorator
 @inline
 export function log_sigma_f32x4(s: v128, sigma: v128, sigmaAct: i32, logFloor: v128): v128 {
-  return sigmaAct == SIGMA_EXP ? f32x4.max(s, logFloor) : log_f32x4(sigma);
+  return sigmaAct == SIGMA_EXP ? f32x4.pmax(s, logFloor) : log_f32x4(sigma);
 }
 
 // @ts-ignore: decorator
@@ -245,13 +257,13 @@ export function dlog_sigma_f32x4(s: v128, sigmaAct: i32, logFloor: v128, floorV:
 // @ts-ignore: decorator
 @inline
 export function sigma_f32(s: f32, sigmaAct: i32, floor: f32): f32 {
-  return max<f32>(sigmaAct == SIGMA_EXP ? exp_f32(s) : softplus_f32(s), floor);
+  return pmax_f32(sigmaAct == SIGMA_EXP ? exp_f32(s) : softplus_f32(s), floor);
 }
 
 // @ts-ignore: decorator
 @inline
 export function log_sigma_f32(s: f32, sigma: f32, sigmaAct: i32, logFloor: f32): f32 {
-  return sigmaAct == SIGMA_EXP ? max<f32>(s, logFloor) : log_f32(sigma);
+  return sigmaAct == SIGMA_EXP ? pmax_f32(s, logFloor) : log_f32(sigma);
 }
 
 // @ts-ignore: decorator

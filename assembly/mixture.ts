@@ -43,7 +43,7 @@
 // exp and log are the bit-reproducible polynomials of simdmath.ts.
 
 import {
-  check_contract, check_loss, HALF_LOG_2PI, log_pi_f32x4, logits_backward_f32x4, normalize_joint_f32, normalize_joint_f32x4,
+  check_contract, check_loss, pmax_f32, HALF_LOG_2PI, log_pi_f32x4, logits_backward_f32x4, normalize_joint_f32, normalize_joint_f32x4,
   pi_f32x4, scatter, SIGMA_EXP, sum_lanes_f64, TILE_GAMMA, TILE_LOGIT, TILE_MU, TILE_COLS, TILE_S, TILE_Y, tile_load, tile_store } from "./lanes";
 import { exp_f32, exp_f32x4, log_f32, log_f32x4, sigmoid_f32, sigmoid_f32x4, softplus_f32, softplus_f32x4 } from "./simdmath";
 
@@ -103,10 +103,10 @@ export function mixture_forward(loss: usize, nll: usize, gamma: usize, a: usize,
         const s = v128.load(TILE_S + o - (<usize>k0 << 4));
         let sigma: v128, logSigma: v128;
         if (sigmaAct == SIGMA_EXP) {
-          sigma = f32x4.max(exp_f32x4(s), floorV);
-          logSigma = f32x4.max(s, logFloor);
+          sigma = f32x4.pmax(exp_f32x4(s), floorV);
+          logSigma = f32x4.pmax(s, logFloor);
         } else {
-          sigma = f32x4.max(softplus_f32x4(s), floorV);
+          sigma = f32x4.pmax(softplus_f32x4(s), floorV);
           logSigma = log_f32x4(sigma);
         }
         const inv = f32x4.div(one, sigma);
@@ -115,7 +115,7 @@ export function mixture_forward(loss: usize, nll: usize, gamma: usize, a: usize,
         const logN = f32x4.sub(f32x4.sub(f32x4.mul(negD, logSigma), c), f32x4.mul(half, z));
         const l = f32x4.add(v128.load(TILE_LOGIT + o), logN);
         v128.store(TILE_GAMMA + o, l);
-        M = f32x4.max(M, l);
+        M = f32x4.pmax(M, l);
       }
     }
 
@@ -144,7 +144,7 @@ export function mixture_forward_scalar(loss: usize, nll: usize, gamma: usize, a:
 
     // log_softmax of the logits: subtract the max so no e^(...) overflows.
     let m1: f32 = -Infinity;
-    for (let k = 0; k < K; k++) m1 = max<f32>(m1, load<f32>(logit_n + (<usize>k << 2)));
+    for (let k = 0; k < K; k++) m1 = pmax_f32(m1, load<f32>(logit_n + (<usize>k << 2)));
     let s1: f32 = 0;
     for (let k = 0; k < K; k++) s1 += exp_f32(load<f32>(logit_n + (<usize>k << 2)) - m1);
     const logS1 = log_f32(s1);
@@ -157,10 +157,10 @@ export function mixture_forward_scalar(loss: usize, nll: usize, gamma: usize, a:
       let sigma: f32, logSigma: f32;
       if (sigmaAct == SIGMA_EXP) {
         // log(max(e^s, floor)) = max(s, log floor): no log, and exact above the floor.
-        sigma = max<f32>(exp_f32(s), floor);
-        logSigma = max<f32>(s, logFloor);
+        sigma = pmax_f32(exp_f32(s), floor);
+        logSigma = pmax_f32(s, logFloor);
       } else {
-        sigma = max<f32>(softplus_f32(s), floor);
+        sigma = pmax_f32(softplus_f32(s), floor);
         logSigma = log_f32(sigma);
       }
       // |y - mu_k|^2 / sigma^2 as (dist2 / sigma) / sigma: dist2 = 0 stays 0 even if 1/sigma^2
@@ -176,7 +176,7 @@ export function mixture_forward_scalar(loss: usize, nll: usize, gamma: usize, a:
       const logN = (-<f32>D * logSigma - c) - <f32>0.5 * z;
       const l = logPi + logN;
       store<f32>(gamma_n + (<usize>k << 2), l);
-      M = max<f32>(M, l);
+      M = pmax_f32(M, l);
     }
 
     // logsumexp over components with the max subtracted; gamma = softmax of the log joint.
@@ -232,12 +232,12 @@ export function mixture_backward(da: usize, gamma: usize, a: usize, y: usize, N:
         const s = v128.load(s_k);
         let sigma: v128, dLogSigma: v128, active: v128;
         if (sigmaAct == SIGMA_EXP) {
-          sigma = f32x4.max(exp_f32x4(s), floorV);
+          sigma = f32x4.pmax(exp_f32x4(s), floorV);
           dLogSigma = one;
           active = f32x4.lt(s, logFloor);
         } else {
           const sp = softplus_f32x4(s);
-          sigma = f32x4.max(sp, floorV);
+          sigma = f32x4.pmax(sp, floorV);
           dLogSigma = f32x4.div(sigmoid_f32x4(s), sp);
           active = f32x4.lt(sp, floorV);
         }
@@ -277,7 +277,7 @@ export function mixture_backward_scalar(da: usize, gamma: usize, a: usize, y: us
 
     // pi = softmax(logits), recomputed.
     let m1: f32 = -Infinity;
-    for (let k = 0; k < K; k++) m1 = max<f32>(m1, load<f32>(logit_n + (<usize>k << 2)));
+    for (let k = 0; k < K; k++) m1 = pmax_f32(m1, load<f32>(logit_n + (<usize>k << 2)));
     let S1: f32 = 0;
     for (let k = 0; k < K; k++) S1 += exp_f32(load<f32>(logit_n + (<usize>k << 2)) - m1);
 
@@ -294,12 +294,12 @@ export function mixture_backward_scalar(da: usize, gamma: usize, a: usize, y: us
       const s = load<f32>(s_n + o);
       let sigma: f32, dLogSigma: f32, active: bool;
       if (sigmaAct == SIGMA_EXP) {
-        sigma = max<f32>(exp_f32(s), floor);
+        sigma = pmax_f32(exp_f32(s), floor);
         dLogSigma = 1;
         active = s < logFloor;
       } else {
         const sp = softplus_f32(s);
-        sigma = max<f32>(sp, floor);
+        sigma = pmax_f32(sp, floor);
         dLogSigma = sigmoid_f32(s) / sp; // d log softplus(s) / ds = sigmoid(s) / softplus(s)
         active = sp < floor;
       }
@@ -346,7 +346,7 @@ export function mixture_params(pi: usize, mu: usize, sigma: usize, a: usize, N: 
     for (let k = 0; k < K; k++) {
       const t = TILE_GAMMA + (<usize>k << 4);
       const s = v128.load(t);
-      v128.store(t, f32x4.max(sigmaAct == SIGMA_EXP ? exp_f32x4(s) : softplus_f32x4(s), floorV));
+      v128.store(t, f32x4.pmax(sigmaAct == SIGMA_EXP ? exp_f32x4(s) : softplus_f32x4(s), floorV));
     }
     tile_store(sigma + row_k, gs, TILE_GAMMA, K, m, false);
   }
@@ -368,7 +368,7 @@ export function mixture_params_scalar(pi: usize, mu: usize, sigma: usize, a: usi
     const sigma_n = sigma + ((<usize>n * <usize>K) << 2);
 
     let m1: f32 = -Infinity;
-    for (let k = 0; k < K; k++) m1 = max<f32>(m1, load<f32>(logit_n + (<usize>k << 2)));
+    for (let k = 0; k < K; k++) m1 = pmax_f32(m1, load<f32>(logit_n + (<usize>k << 2)));
     let S1: f32 = 0;
     for (let k = 0; k < K; k++) S1 += exp_f32(load<f32>(logit_n + (<usize>k << 2)) - m1);
     for (let k = 0; k < K; k++) {
@@ -376,7 +376,7 @@ export function mixture_params_scalar(pi: usize, mu: usize, sigma: usize, a: usi
       store<f32>(pi_n + o, exp_f32(load<f32>(logit_n + o) - m1) / S1);
       const s = load<f32>(s_n + o);
       const act = sigmaAct == SIGMA_EXP ? exp_f32(s) : softplus_f32(s);
-      store<f32>(sigma_n + o, max<f32>(act, floor));
+      store<f32>(sigma_n + o, pmax_f32(act, floor));
     }
     for (let j = 0; j < K * D; j++) store<f32>(mu_n + (<usize>j << 2), load<f32>(mu_src + (<usize>j << 2)));
   }

@@ -22,7 +22,7 @@
 // twin's operations in the same order, so SIMD and scalar results are bit-identical.
 
 import {
-  check_contract, check_loss, dlog_sigma_f32, dlog_sigma_f32x4, gather, HALF_LOG_2PI, log_pi_f32x4, log_sigma_f32,
+  check_contract, check_loss, pmax_f32, dlog_sigma_f32, dlog_sigma_f32x4, gather, HALF_LOG_2PI, log_pi_f32x4, log_sigma_f32,
   log_sigma_f32x4, logits_max_f32, logits_sum_exp_f32, normalize_joint_f32, normalize_joint_f32x4, scatter, sigma_f32,
   sigma_f32x4, sum_lanes_f64, logits_backward_f32x4, TILE_GAMMA, TILE_LOGIT } from "./lanes";
 import { exp_f32, exp_f32x4, log_f32, log_f32x4 } from "./simdmath";
@@ -69,7 +69,7 @@ export function mixture_diag_forward(loss: usize, nll: usize, gamma: usize, a: u
       const logN = f32x4.sub(f32x4.sub(f32x4.neg(sumLog), c), f32x4.mul(half, z));
       const l = f32x4.add(logPi, logN);
       v128.store(TILE_GAMMA + (o << 2), l);
-      M = f32x4.max(M, l);
+      M = f32x4.pmax(M, l);
     }
     const nllV = normalize_joint_f32x4(gamma_n, K, m, M);
     scatter(nll + (<usize>n << 2), 4, nllV, m);
@@ -113,7 +113,7 @@ export function mixture_diag_forward_scalar(loss: usize, nll: usize, gamma: usiz
       const logN = (-sumLog - c) - <f32>0.5 * z;
       const l = logPi + logN;
       store<f32>(gamma_n + (<usize>k << 2), l);
-      M = max<f32>(M, l);
+      M = pmax_f32(M, l);
     }
     const nll_n = normalize_joint_f32(gamma_n, K, M);
     store<f32>(nll + (<usize>n << 2), nll_n);

@@ -31,7 +31,7 @@
 // scratch of MAX_D vectors each: the kernels allocate nothing.
 
 import {
-  check_contract, check_loss, dlog_sigma_f32, dlog_sigma_f32x4, gather, HALF_LOG_2PI, log_pi_f32x4, log_sigma_f32,
+  check_contract, check_loss, pmax_f32, dlog_sigma_f32, dlog_sigma_f32x4, gather, HALF_LOG_2PI, log_pi_f32x4, log_sigma_f32,
   log_sigma_f32x4, logits_max_f32, logits_sum_exp_f32, normalize_joint_f32, normalize_joint_f32x4, scatter, sigma_f32,
   sigma_f32x4, sum_lanes_f64, logits_backward_f32x4, TILE_GAMMA, TILE_LOGIT, TILE_MU, TILE_S, TILE_Y, MAX_D } from "./lanes";
 import { exp_f32, exp_f32x4, log_f32, log_f32x4 } from "./simdmath";
@@ -158,7 +158,7 @@ export function mixture_full_forward(loss: usize, nll: usize, gamma: usize, a: u
       const logN = f32x4.sub(f32x4.sub(f32x4.neg(sumLog), c), f32x4.mul(half, z));
       const l = f32x4.add(logPi, logN);
       v128.store(TILE_GAMMA + (o << 2), l);
-      M = f32x4.max(M, l);
+      M = f32x4.pmax(M, l);
     }
     const nllV = normalize_joint_f32x4(gamma_n, K, m, M);
     scatter(nll + (<usize>n << 2), 4, nllV, m);
@@ -193,7 +193,7 @@ export function mixture_full_forward_scalar(loss: usize, nll: usize, gamma: usiz
       const logN = (-load<f32>(SCRATCH_SUMS) - c) - <f32>0.5 * load<f32>(SCRATCH_SUMS + 16);
       const l = logPi + logN;
       store<f32>(gamma_n + (<usize>k << 2), l);
-      M = max<f32>(M, l);
+      M = pmax_f32(M, l);
     }
     const nll_n = normalize_joint_f32(gamma_n, K, M);
     store<f32>(nll + (<usize>n << 2), nll_n);
