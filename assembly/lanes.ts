@@ -18,7 +18,7 @@ export const HALF_LOG_2PI: f32 = 0.91893853320467274178; // log(2 pi) / 2
 export function check_contract(p0: usize, p1: usize, p2: usize, p3: usize, N: i32, K: i32, D: i32, floor: f32, sigmaAct: i32): void {
   assert(((p0 | p1 | p2 | p3) & 15) == 0, "mixture: buffers must be 16-byte aligned");
   assert(p0 != 0 && p1 != 0 && p2 != 0 && p3 != 0, "mixture: null buffer");
-  assert(N >= 0 && K >= 1 && D >= 1, "mixture: sizes");
+  assert(N >= 0 && K >= 1 && D >= 1 && K <= MAX_K && D <= MAX_D, "mixture: sizes (the tiles hold K <= 1024, D <= 256)");
   assert(floor > 0, "mixture: sigma floor must be positive");
   assert(sigmaAct == SIGMA_EXP || sigmaAct == SIGMA_SOFTPLUS, "mixture: unknown sigma activation");
 }

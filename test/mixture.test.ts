@@ -144,6 +144,9 @@ function sizeCases(): { label: string; N: number; K: number; D: number }[] {
     out.push({ label: `K=${s}`, N: 6, K: s, D: 3 });
     out.push({ label: `D=${s}`, N: 6, K: 5, D: s });
   }
+  // K * D = 340 mu columns: more than one tile (256 columns) holds, so mu goes a group of 15
+  // components at a time.
+  out.push({ label: "K=20 D=17", N: 6, K: 20, D: 17 });
   return out;
 }
 
