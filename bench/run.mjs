@@ -44,7 +44,7 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 log("memory ...");
-const mem = spawnSync(process.execPath, ["--expose-gc", here + "memory.mjs"], { encoding: "utf8" });
+const mem = spawnSync(process.execPath, ["--expose-gc", "--max-semi-space-size=1", "--min-semi-space-size=1", here + "memory.mjs"], { encoding: "utf8" });
 if (mem.status !== 0) throw new Error(`memory failed:\n${mem.stderr}`);
 const memory = JSON.parse(mem.stdout.trim().split("\n").pop());
 
@@ -132,6 +132,7 @@ md.push(`| Single-row predict at most 2 us | ${f(e2e.predict1["mdn-wasm"].median
 md.push("## Memory", "");
 md.push(`\`node --expose-gc bench/memory.mjs\`: ${memory.epochs} epochs of the seed's fit (${memory.batchesPerEpoch} batches + validation per epoch), a forced GC at every epoch end.`, "");
 md.push(`- JS heap after GC: ${f(memory.heapAfterGc.epoch1 / 1024, 0)} KiB after epoch 1, ${f(memory.heapAfterGc.epoch10 / 1024, 0)} KiB after 10, ${f(memory.heapAfterGc.epoch50 / 1024, 0)} KiB after 50, ${f(memory.heapAfterGc.epoch100 / 1024, 0)} KiB after 100 (growth from epoch 10 to 100: ${f(memory.retainedGrowthBytes / 1024, 1)} KiB, the History's arrays).`);
+md.push(`- Allocation per batch, counted by scavenges with a 1 MiB young generation: ${memory.scavenges.epochs} epochs with batch 128 (${f(memory.scavenges.few.batches, 0)} batches) took ${memory.scavenges.few.scavenges} scavenges, the same epochs with batch 4 (${f(memory.scavenges.many.batches, 0)} batches) took ${memory.scavenges.many.scavenges}: at most ${f(memory.scavenges.perBatchBoundBytes, 1)} bytes per batch.`);
 md.push(`- Allocated during one epoch (heap before GC minus the last heap after GC): median ${f(memory.allocatedPerEpochBytes.median / 1024, 1)} KiB (${f(memory.allocatedPerEpochBytes.min / 1024, 1)}–${f(memory.allocatedPerEpochBytes.max / 1024, 1)}), including the epoch's own bookkeeping (logs, history, the yield to the event loop, the callback).`);
 writeFileSync(here + "RESULTS.md", md.join("\n") + "\n");
 log("wrote bench/RESULTS.md and bench/results.json");
