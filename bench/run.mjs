@@ -140,7 +140,7 @@ md.push(`| W2 training at least 15x TF.js wasm | ${f(ratio(w2, "tfjs-wasm"))}x (
 md.push(`| Dense forward at width >= 256 at least 70% of peak | ${f(Math.min(...fwdBig), 0)}–${f(Math.max(...fwdBig), 0)}% | ${Math.min(...fwdBig) >= 70 ? "yes" : "no"} |`);
 md.push(`| Single-row predict at most 2 us | ${f(e2e.predict1["mdn-wasm"].median, 2)} us | ${e2e.predict1["mdn-wasm"].median <= 2 ? "yes" : "no"} |`, "");
 md.push("## Memory", "");
-md.push(`\`node --expose-gc bench/memory.mjs\`: ${memory.epochs} epochs of the seed's fit (${memory.batchesPerEpoch} batches + validation per epoch), a forced GC at every epoch end.`, "");
+md.push(`\`node --expose-gc bench/memory.mjs heap\`: ${memory.epochs} epochs of the seed's fit (${memory.batchesPerEpoch} batches + validation per epoch), a forced GC at every epoch end.`, "");
 md.push(`- JS heap after GC: ${f(memory.heapAfterGc.epoch1 / 1024, 0)} KiB after epoch 1, ${f(memory.heapAfterGc.epoch10 / 1024, 0)} KiB after 10, ${f(memory.heapAfterGc.epoch50 / 1024, 0)} KiB after 50, ${f(memory.heapAfterGc.epoch100 / 1024, 0)} KiB after 100 (growth from epoch 10 to 100: ${f(memory.retainedGrowthBytes / 1024, 1)} KiB, the History's arrays).`);
 const sc = memory.scavenges;
 const scLine = (c) => `${c.few.epochs} epochs at batch 128 (${f(c.few.batches, 0)} batches): ${c.few.scavenges} scavenges; at batch 4 (${f(c.many.batches, 0)} batches): ${c.many.scavenges}; so at most ${f(c.perBatchBoundBytes, 1)} bytes per batch`;
