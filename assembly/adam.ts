@@ -104,6 +104,23 @@ export function adam_update(
 }
 
 /**
+ * One Adam step of a whole trainable region: the first nKernels parameters with the L2 term, the
+ * next nRest without. The settings come from memory, hp (6) f64 = lr, decay, beta1, beta2,
+ * epsilon, l2, and t is the step (>= 1), so the host passes only integers: V8 boxes every double
+ * argument of a call it does not inline (any call site that has seen two models' instances). The
+ * same conversions to float32 as a host passing the values to adam_update, so the same bits.
+ */
+export function adam_step(w: usize, g: usize, m: usize, v: usize, nKernels: i32, nRest: i32, t: i32, hp: usize): void {
+  assert((hp & 7) == 0);
+  const beta1 = load<f64>(hp, 16), beta2 = load<f64>(hp, 24);
+  const lrT = <f32>adam_lr_t(load<f64>(hp), load<f64>(hp, 8), beta1, beta2, t);
+  const eps = <f32>load<f64>(hp, 32);
+  adam_update(w, g, m, v, nKernels, lrT, <f32>beta1, <f32>beta2, eps, <f32>load<f64>(hp, 40));
+  const o = <usize>nKernels << 2;
+  adam_update(w + o, g + o, m + o, v + o, nRest, lrT, <f32>beta1, <f32>beta2, eps, 0);
+}
+
+/**
  * Sum of w^2 over w (n), scalar twin, in f64. The square of a float32 is exact in f64 (24 + 24
  * significand bits fit in 53), so only the additions round: relative error about n * 2^-53.
  */

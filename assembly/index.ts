@@ -25,4 +25,4 @@ export { mixture_forward, mixture_backward, mixture_params } from "./mixture";
 export { mixture_diag_forward, mixture_diag_backward, mixture_diag_params } from "./mixture_diag";
 export { mixture_full_forward, mixture_full_backward, mixture_full_params } from "./mixture_full";
 export { mixture_sample } from "./sample";
-export { adam_lr_t, adam_update, sum_squares } from "./adam";
+export { adam_step, sum_squares } from "./adam";

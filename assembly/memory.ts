@@ -21,9 +21,18 @@ export function copy_bytes(dst: usize, src: usize, nbytes: i32): void {
  */
 export function gather_rows(out: usize, src: usize, idx: usize, start: i32, count: i32, width: i32): void {
   const rowBytes = <usize>width << 2;
+  // memory.copy costs a runtime call (~15 ns in V8) whatever its size, more than copying a narrow
+  // row float by float (the seed's rows are 2 floats: gathers were 3.4% of its fit).
+  const narrow = width <= 16;
   for (let r = 0; r < count; r++) {
     const row = <usize>load<u32>(idx + ((<usize>(start + r)) << 2));
-    memory.copy(out + <usize>r * rowBytes, src + row * rowBytes, rowBytes);
+    const o = out + <usize>r * rowBytes;
+    const s = src + row * rowBytes;
+    if (narrow) {
+      for (let c: usize = 0; c < rowBytes; c += 4) store<f32>(o + c, load<f32>(s + c));
+    } else {
+      memory.copy(o, s, rowBytes);
+    }
   }
 }
 

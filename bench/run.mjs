@@ -44,9 +44,19 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 log("memory ...");
-const mem = spawnSync(process.execPath, ["--expose-gc", here + "memory.mjs"], { encoding: "utf8" });
-if (mem.status !== 0) throw new Error(`memory failed:\n${mem.stderr}`);
-const memory = JSON.parse(mem.stdout.trim().split("\n").pop());
+function memoryRun(flags, args) {
+  const p = spawnSync(process.execPath, [...flags, here + "memory.mjs", ...args], { encoding: "utf8" });
+  if (p.status !== 0) throw new Error(`memory ${args.join(" ")} failed:\n${p.stderr}`);
+  return JSON.parse(p.stdout.trim().split("\n").pop());
+}
+const memory = memoryRun(["--expose-gc"], ["heap"]);
+const SEMI = ["--max-semi-space-size=1", "--min-semi-space-size=1"];
+memory.scavenges = Object.fromEntries([1, 2].map((models) => {
+  const few = memoryRun(SEMI, ["scav", "128", String(models)]);
+  const many = memoryRun(SEMI, ["scav", "4", String(models)]);
+  const extra = Math.max(0, many.scavenges - few.scavenges);
+  return [models === 1 ? "oneModel" : "twoModels", { few, many, perBatchBoundBytes: ((extra + 1) * 1048576) / (many.batches - few.batches) }];
+}));
 
 /** Across rounds: median of the per-round medians, min of mins, max of maxes. */
 function across(name, pick) {
@@ -130,8 +140,10 @@ md.push(`| W2 training at least 15x TF.js wasm | ${f(ratio(w2, "tfjs-wasm"))}x (
 md.push(`| Dense forward at width >= 256 at least 70% of peak | ${f(Math.min(...fwdBig), 0)}–${f(Math.max(...fwdBig), 0)}% | ${Math.min(...fwdBig) >= 70 ? "yes" : "no"} |`);
 md.push(`| Single-row predict at most 2 us | ${f(e2e.predict1["mdn-wasm"].median, 2)} us | ${e2e.predict1["mdn-wasm"].median <= 2 ? "yes" : "no"} |`, "");
 md.push("## Memory", "");
-md.push(`\`node --expose-gc bench/memory.mjs\`: ${memory.epochs} epochs of the seed's fit (${memory.batchesPerEpoch} batches + validation per epoch), a forced GC at every epoch end.`, "");
+md.push(`\`node --expose-gc bench/memory.mjs heap\`: ${memory.epochs} epochs of the seed's fit (${memory.batchesPerEpoch} batches + validation per epoch), a forced GC at every epoch end.`, "");
 md.push(`- JS heap after GC: ${f(memory.heapAfterGc.epoch1 / 1024, 0)} KiB after epoch 1, ${f(memory.heapAfterGc.epoch10 / 1024, 0)} KiB after 10, ${f(memory.heapAfterGc.epoch50 / 1024, 0)} KiB after 50, ${f(memory.heapAfterGc.epoch100 / 1024, 0)} KiB after 100 (growth from epoch 10 to 100: ${f(memory.retainedGrowthBytes / 1024, 1)} KiB, the History's arrays).`);
-md.push(`- Allocated during one epoch (heap before GC minus the last heap after GC): median ${f(memory.allocatedPerEpochBytes.median / 1024, 1)} KiB (${f(memory.allocatedPerEpochBytes.min / 1024, 1)}–${f(memory.allocatedPerEpochBytes.max / 1024, 1)}), including the epoch's own bookkeeping (logs, history, the yield to the event loop, the callback).`);
+const sc = memory.scavenges;
+const scLine = (c) => `${c.few.epochs} epochs at batch 128 (${f(c.few.batches, 0)} batches): ${c.few.scavenges} scavenges; at batch 4 (${f(c.many.batches, 0)} batches): ${c.many.scavenges}; so at most ${f(c.perBatchBoundBytes, 1)} bytes per batch`;
+md.push(`- Allocation per batch, counted by scavenges with a 1 MiB young generation (\`bench/memory.mjs scav\`, fresh process each): one model in the process: ${scLine(sc.oneModel)}. With another model trained first in the same process (every kernel call site has seen two wasm instances, so V8 stops inlining the calls and boxes double arguments): ${scLine(sc.twoModels)}.`);
 writeFileSync(here + "RESULTS.md", md.join("\n") + "\n");
 log("wrote bench/RESULTS.md and bench/results.json");

@@ -54,6 +54,13 @@ export interface FitOptions {
   /** 0 silent (default), 1 or 2: one line per epoch on the console (Keras verbose=2). */
   verbose?: 0 | 1 | 2;
   /**
+   * When fit gives the event loop a turn between epochs (TensorFlow.js' `yieldEvery`): "auto"
+   * (default) after every epoch when a signal is given, else once 16 ms have passed since the last
+   * turn; "epoch" after every epoch; "never"; or a number of milliseconds. A signal's abort, a
+   * timer setting `stopTraining` or a worker's messages are seen only at these turns.
+   */
+  yieldEvery?: "auto" | "epoch" | "never" | number;
+  /**
    * Keras semantics: train epochs initialEpoch .. epochs - 1 (so `epochs` is the final epoch count,
    * not a number of epochs to add). Default 0. Passing the epoch a checkpoint (or the previous fit)
    * reached resumes its early-stopping state too; see README "Saving and loading".
@@ -261,6 +268,11 @@ export class MDN {
     const optimizer = resolveOptimizer(o.optimizer);
     const verbose = o.verbose ?? 0;
     if (verbose !== 0 && verbose !== 1 && verbose !== 2) throw new MdnError("INVALID_CONFIG", "options.verbose", "0, 1 or 2", describe(verbose));
+    const yieldEvery = o.yieldEvery ?? "auto";
+    if (!(yieldEvery === "auto" || yieldEvery === "epoch" || yieldEvery === "never" || (typeof yieldEvery === "number" && yieldEvery >= 0 && yieldEvery !== Infinity))) {
+      throw new MdnError("INVALID_CONFIG", "options.yieldEvery", '"auto", "epoch", "never" or a number of milliseconds >= 0', describe(yieldEvery));
+    }
+    const yieldMs = yieldEvery === "epoch" ? 0 : yieldEvery === "never" ? Infinity : yieldEvery === "auto" ? (o.signal ? 0 : 16) : yieldEvery;
     const onEpochEnd = o.onEpochEnd ?? o.callbacks?.onEpochEnd;
     const onBatchEnd = o.onBatchEnd ?? o.callbacks?.onBatchEnd;
     if (onEpochEnd !== undefined && typeof onEpochEnd !== "function") throw new MdnError("INVALID_ARGUMENT", "options.onEpochEnd", "a function", describe(onEpochEnd));
@@ -306,7 +318,7 @@ export class MDN {
     }
     const plan: TrainPlan = {
       x: xs, y: ys, val, initialEpoch, epochs, batchSize, shuffle, optimizer, earlyStopping, onEpochEnd, onBatchEnd,
-      signal: o.signal, verbose, onNonFinite,
+      signal: o.signal, verbose, onNonFinite, yieldMs,
       resume: this.resumable(earlyStopping, initialEpoch),
       order: this.resumesAt(initialEpoch) && this.order?.length === xs.rows ? this.order : null,
       lossOffset: norm ? logScale(norm) : 0,

@@ -88,6 +88,9 @@ export class Network {
   readonly stats: Ptr;
   readonly statsBytes: number;
   readonly rng: Ptr;
+  /** Adam's settings (6) f64 for adam_step, and the settings object they were written from. */
+  readonly hp: Ptr;
+  private hpFor: AdamSettings | null = null;
   /** First byte after the fixed part of the arena. */
   readonly fixedEnd: Ptr;
   readonly sigmaAct: number;
@@ -124,6 +127,7 @@ export class Network {
     for (const x of stats) x.ptr = plan.take(x.size);
     this.statsBytes = plan.top - this.stats;
     this.rng = plan.take(4);
+    this.hp = plan.take(12);
     this.fixedEnd = plan.top;
     ensureMemory(k, this.fixedEnd);
   }
@@ -278,20 +282,20 @@ export class Network {
 
   /** Sum of squares of all kernels (the L2 penalty is cfg.l2 times this). */
   kernelSumSquares(): number {
-    return this.k.sum_squares(this.params, this.kernelBytes / 4);
+    return this.k.sum_squares(this.params, this.kernelBytes >> 2);
   }
 
   /** One Adam step over the whole trainable region (kernels with L2, the rest without). */
   adamStep(o: AdamSettings): void {
-    const k = this.k;
+    if (o !== this.hpFor) {
+      // Written once per settings object (a fit), so a step passes only integers (see adam_step).
+      new Float64Array(this.k.memory.buffer, this.hp, 6).set([o.learningRate, o.decay, o.beta1, o.beta2, o.epsilon, this.cfg.l2]);
+      this.hpFor = o;
+    }
     this.step++;
-    const lrT = k.adam_lr_t(o.learningRate, o.decay, o.beta1, o.beta2, this.step);
     const pb = this.paramBytes;
-    const kernels = this.kernelBytes / 4;
-    const rest = (pb - this.kernelBytes) / 4;
-    k.adam_update(this.params, this.params + pb, this.params + 2 * pb, this.params + 3 * pb, kernels, lrT, o.beta1, o.beta2, o.epsilon, this.cfg.l2);
-    const r = this.params + this.kernelBytes;
-    k.adam_update(r, r + pb, r + 2 * pb, r + 3 * pb, rest, lrT, o.beta1, o.beta2, o.epsilon, 0);
+    const p = this.params;
+    this.k.adam_step(p, p + pb, p + 2 * pb, p + 3 * pb, this.kernelBytes >> 2, (pb - this.kernelBytes) >> 2, this.step, this.hp);
   }
 
   /** Bytes needed to snapshot the weights (trainable and moving statistics). */
@@ -325,14 +329,16 @@ export class Network {
 
   /** True when every gradient of the last backward is finite. */
   gradsFinite(): boolean {
-    return this.k.all_finite(this.grad(this.params), this.paramBytes / 4) === 1;
+    // Counts as integers (>> 2, not / 4): V8 would box a double argument on every call.
+    return this.k.all_finite(this.grad(this.params), this.paramBytes >> 2) === 1;
   }
 
   /** True when the weights, Adam moments and moving statistics are all finite. */
   stateFinite(): boolean {
     const k = this.k;
     const pb = this.paramBytes;
-    return k.all_finite(this.params, pb / 4) === 1 && k.all_finite(this.params + 2 * pb, (2 * pb) / 4) === 1 && k.all_finite(this.stats, this.statsBytes / 4) === 1;
+    // m, v and the moving statistics are contiguous (see the constructor's plan): one call covers them.
+    return k.all_finite(this.params, pb >> 2) === 1 && k.all_finite(this.params + 2 * pb, (2 * pb + this.statsBytes) >> 2) === 1;
   }
 
   private headInDim(): number {

@@ -74,6 +74,8 @@ export interface TrainPlan {
   onBatchEnd?: (batch: number, logs: { batch: number; size: number; loss: number }) => void | Promise<void>;
   signal?: AbortSignal;
   verbose: 0 | 1 | 2;
+  /** Give the event loop a turn after an epoch once this many ms have passed since the last (0: every epoch). */
+  yieldMs: number;
   onNonFinite: "stop" | "throw";
   /** Early-stopping state to continue from (a resumed fit), or null to start afresh. */
   resume: EarlyStoppingState | null;
@@ -246,6 +248,7 @@ export async function trainLoop(net: Network, plan: TrainPlan, ar: TrainArena, p
   if (r) history.bestEpoch = r.bestEpoch;
   let failed: NonFiniteReport | null = null;
   const yielder = makeYielder();
+  let lastYield = performance.now();
   // [epoch loss sum, last batch loss, failing batch]: numbers the batch loop hands back unboxed.
   const acc = new Float64Array(3);
   const abortIfNeeded = () => {
@@ -325,8 +328,9 @@ export async function trainLoop(net: Network, plan: TrainPlan, ar: TrainArena, p
       progress.earlyStopping = es ? { monitor: es.monitor, best, wait, bestEpoch: history.bestEpoch } : null;
       if (plan.onEpochEnd) await plan.onEpochEnd(epoch, logs);
       if (stop || plan.shouldStop()) break;
-      if (epoch + 1 < plan.epochs) {
+      if (epoch + 1 < plan.epochs && performance.now() - lastYield >= plan.yieldMs) {
         await yielder.next();
+        lastYield = performance.now();
         abortIfNeeded();
       }
     }

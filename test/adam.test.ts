@@ -207,3 +207,38 @@ describe("sum_squares", () => {
     }
   });
 });
+
+describe("adam_step (settings from memory, the host's one call per step)", () => {
+  for (const [nK, nR] of [[0, 5], [3, 4], [4, 1], [17, 33]] as const) {
+    it(`equals adam_lr_t then adam_update on ${nK} kernels with l2 and ${nR} others without, bit for bit`, () => {
+      const h = new Heap(k);
+      const rng = testRng(100 + nK + nR);
+      const n = nK + nR;
+      const init = [uniform(rng, n), uniform(rng, n), uniform(rng, n, -0.1, 0.1), uniform(rng, n, 0, 0.01)];
+      const hp = [3e-3, 0.01, 0.85, 0.995, 1e-7, 0.02];
+      const run = (viaStep: boolean): number[][] => {
+        // Four parallel regions w | g | m | v, as in the arena (one region's bytes apart).
+        const bytes = Math.ceil(n / 4) * 16;
+        const w = h.alloc(4 * bytes / 4);
+        init.forEach((x, j) => h.f32(w + j * bytes, n).set(x));
+        const pHp = h.alloc(12);
+        new Float64Array(k.memory.buffer, pHp, 6).set(hp);
+        for (let t = 1; t <= 3; t++) {
+          if (viaStep) k.adam_step(w, w + bytes, w + 2 * bytes, w + 3 * bytes, nK, nR, t, pHp);
+          else {
+            const lrT = k.adam_lr_t(hp[0]!, hp[1]!, hp[2]!, hp[3]!, t);
+            k.adam_update(w, w + bytes, w + 2 * bytes, w + 3 * bytes, nK, lrT, hp[2]!, hp[3]!, hp[4]!, hp[5]!);
+            const o = 4 * nK;
+            k.adam_update(w + o, w + bytes + o, w + 2 * bytes + o, w + 3 * bytes + o, nR, lrT, hp[2]!, hp[3]!, hp[4]!, 0);
+          }
+        }
+        return [0, 1, 2, 3].map((j) => Array.from(h.f32(w + j * bytes, n)));
+      };
+      const a = run(true);
+      const b = run(false);
+      expect(a).toEqual(b);
+      // The step moved every weight (so the comparison is not between two untouched buffers).
+      for (let i = 0; i < n; i++) expect(a[0]![i]).not.toBe(Math.fround(init[0]![i]!));
+    });
+  }
+});

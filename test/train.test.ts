@@ -89,3 +89,52 @@ describe("non-finite guard", () => {
     expect(h.epoch).toEqual([0, 1, 2]);
   });
 });
+
+describe("yieldEvery", () => {
+  const data = () => {
+    const r = testRng(5);
+    const n = 64;
+    const x = new Float32Array(n * 2).map(() => 2 * r() - 1);
+    const y = new Float32Array(n * 2).map(() => 2 * r() - 1);
+    return { x: { data: x, shape: [n, 2] as [number, number] }, y: { data: y, shape: [n, 2] as [number, number] } };
+  };
+  /** Event-loop turns taken during a fit of `epochs` epochs: immediates re-armed until fit ends. */
+  async function turns(yieldEvery: "auto" | "epoch" | "never" | number | undefined, epochs: number, signal?: AbortSignal): Promise<number> {
+    const m = await MDN.create({ inputDim: 2, outputDim: 2, components: 2, hidden: [4], seed: 1 });
+    const { x, y } = data();
+    let ticks = 0;
+    let done = false;
+    const tick = (): void => {
+      if (done) return;
+      ticks++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    await m.fit(x, y, { epochs, batchSize: 64, yieldEvery, signal });
+    done = true;
+    return ticks;
+  }
+
+  it('"epoch" gives the event loop a turn after every epoch, "never" none', async () => {
+    expect(await turns("epoch", 40)).toBeGreaterThanOrEqual(39);
+    expect(await turns("never", 40)).toBeLessThanOrEqual(1);
+  });
+
+  it('"auto" takes turns every 16 ms without a signal and every epoch with one', async () => {
+    // 40 tiny epochs take well under 16 ms x 39 = 624 ms: far fewer turns than epochs.
+    expect(await turns(undefined, 40)).toBeLessThan(20);
+    expect(await turns("auto", 40, new AbortController().signal)).toBeGreaterThanOrEqual(39);
+  });
+
+  it("a number is a period in milliseconds: 0 is every epoch", async () => {
+    expect(await turns(0, 40)).toBeGreaterThanOrEqual(39);
+  });
+
+  it("rejects anything else with INVALID_CONFIG naming options.yieldEvery", async () => {
+    const m = await MDN.create({ inputDim: 2, outputDim: 2, components: 2, hidden: [4], seed: 1 });
+    const { x, y } = data();
+    for (const bad of ["batch", -1, NaN, Infinity, {}]) {
+      await expect(m.fit(x, y, { yieldEvery: bad as never })).rejects.toMatchObject({ code: "INVALID_CONFIG", argument: "options.yieldEvery" });
+    }
+  });
+});
