@@ -21,7 +21,11 @@
 // both depend on every row), with invstd = 1 / sqrt(var + eps):
 //   dbeta_c  += sum_n dout_nc
 //   dgamma_c += sum_n dout_nc * xhat_nc
-//   dinp_nc  += gamma_c * invstd_c / N * (N * dout_nc - sum_n dout_nc - xhat_nc * sum_n dout_nc * xhat_nc)
+//   dinp_nc   = gamma_c * invstd_c / N * (N * dout_nc - sum_n dout_nc - xhat_nc * sum_n dout_nc * xhat_nc)
+// dinp is written, not accumulated (its only writer is this kernel, so the host need not zero it).
+// xhat is not cached: the backward recomputes it from the forward's input and the cached mean and
+// variance with the forward's own operations, so it gets the same bits, and the forward saves an
+// (N, C) store while the backward reads inp where it read xhat.
 //
 // Variance: the corrected two-pass algorithm (Chan, Golub & LeVeque 1983, "Algorithms for
 // computing the sample variance", eq. 1.7). Pass 1 gives the mean; pass 2 sums the deviations
@@ -44,22 +48,22 @@ function aligned(ptr: usize): bool {
 
 /**
  * Training forward, scalar twin.
- * out (N, C), xhat (N, C) cache, mean (C) cache, vari (C) cache; inp (N, C), gamma (C), beta (C).
+ * out (N, C), mean (C) cache, vari (C) cache; inp (N, C), gamma (C), beta (C).
  */
 export function batchnorm_forward_train_scalar(
-  out: usize, xhat: usize, mean: usize, vari: usize,
+  out: usize, mean: usize, vari: usize,
   inp: usize, gamma: usize, beta: usize,
   N: i32, C: i32, eps: f32,
 ): void {
   assert(N > 0 && C > 0);
-  forward_train_channels(out, xhat, mean, vari, inp, gamma, beta, N, C, eps, 0);
+  forward_train_channels(out, mean, vari, inp, gamma, beta, N, C, eps, 0);
 }
 
 /** Channels c0 .. C-1 of the training forward: the scalar twin, and the SIMD kernel's tail. */
 // @ts-ignore: decorator
 @inline
 function forward_train_channels(
-  out: usize, xhat: usize, mean: usize, vari: usize,
+  out: usize, mean: usize, vari: usize,
   inp: usize, gamma: usize, beta: usize,
   N: i32, C: i32, eps: f32, c0: i32,
 ): void {
@@ -93,23 +97,22 @@ function forward_train_channels(
     for (let n = 0; n < N; n++) {
       const at = <usize>n * rowBytes + off;
       const xh = (load<f32>(inp + at) - mu) * invstd;
-      store<f32>(xhat + at, xh);
       store<f32>(out + at, g * xh + b);
     }
   }
 }
 
 /**
- * Training forward: mean, vari (C) = batch mean and biased variance; xhat (N, C) = normalized
- * input; out (N, C) = gamma * xhat + beta. inp (N, C), gamma (C), beta (C).
+ * Training forward: mean, vari (C) = batch mean and biased variance; out (N, C) = gamma * xhat +
+ * beta with xhat the normalized input. inp (N, C), gamma (C), beta (C).
  */
 export function batchnorm_forward_train(
-  out: usize, xhat: usize, mean: usize, vari: usize,
+  out: usize, mean: usize, vari: usize,
   inp: usize, gamma: usize, beta: usize,
   N: i32, C: i32, eps: f32,
 ): void {
   assert(N > 0 && C > 0);
-  assert(aligned(out) && aligned(xhat) && aligned(mean) && aligned(vari));
+  assert(aligned(out) && aligned(mean) && aligned(vari));
   assert(aligned(inp) && aligned(gamma) && aligned(beta));
   const rowBytes = <usize>C << 2;
   const vN = f32x4.splat(<f32>N);
@@ -139,11 +142,10 @@ export function batchnorm_forward_train(
     for (let n = 0; n < N; n++) {
       const at = <usize>n * rowBytes + off;
       const xh = f32x4.mul(f32x4.sub(v128.load(inp + at), mu), invstd);
-      v128.store(xhat + at, xh);
       v128.store(out + at, f32x4.add(f32x4.mul(g, xh), b));
     }
   }
-  forward_train_channels(out, xhat, mean, vari, inp, gamma, beta, N, C, eps, c);
+  forward_train_channels(out, mean, vari, inp, gamma, beta, N, C, eps, c);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -218,16 +220,17 @@ export function batchnorm_forward_infer(
 // Backward (of the training forward)
 
 /**
- * Backward, scalar twin. Accumulates dinp (N, C) (skipped when dinp is 0), dgamma (C), dbeta (C);
- * reads dout (N, C), the forward caches xhat (N, C) and vari (C), and gamma (C).
+ * Backward, scalar twin. Writes dinp (N, C) (skipped when dinp is 0), accumulates dgamma (C),
+ * dbeta (C); reads dout (N, C), the forward's input inp (N, C), its caches mean (C) and vari (C),
+ * and gamma (C).
  */
 export function batchnorm_backward_scalar(
   dinp: usize, dgamma: usize, dbeta: usize,
-  dout: usize, xhat: usize, vari: usize, gamma: usize,
+  dout: usize, inp: usize, mean: usize, vari: usize, gamma: usize,
   N: i32, C: i32, eps: f32,
 ): void {
   assert(N > 0 && C > 0);
-  backward_channels(dinp, dgamma, dbeta, dout, xhat, vari, gamma, N, C, eps, 0);
+  backward_channels(dinp, dgamma, dbeta, dout, inp, mean, vari, gamma, N, C, eps, 0);
 }
 
 /** Channels c0 .. C-1 of the backward: the scalar twin, and the SIMD kernel's tail. */
@@ -235,13 +238,17 @@ export function batchnorm_backward_scalar(
 @inline
 function backward_channels(
   dinp: usize, dgamma: usize, dbeta: usize,
-  dout: usize, xhat: usize, vari: usize, gamma: usize,
+  dout: usize, inp: usize, mean: usize, vari: usize, gamma: usize,
   N: i32, C: i32, eps: f32, c0: i32,
 ): void {
   const rowBytes = <usize>C << 2;
   const fN = <f32>N;
   for (let c = c0; c < C; c++) {
     const off = <usize>c << 2;
+    // The forward's mean and invstd (same operations on the cached variance), so xhat below has
+    // the forward's bits.
+    const mu = load<f32>(mean + off);
+    const invstd = <f32>1 / sqrt<f32>(load<f32>(vari + off) + eps);
     // The two row sums every gradient needs: sum dout and sum dout * xhat.
     let sdo: f32 = 0;
     let sdx: f32 = 0;
@@ -249,64 +256,62 @@ function backward_channels(
       const at = <usize>n * rowBytes + off;
       const d = load<f32>(dout + at);
       sdo += d;
-      sdx += d * load<f32>(xhat + at);
+      sdx += d * ((load<f32>(inp + at) - mu) * invstd);
     }
     store<f32>(dbeta + off, load<f32>(dbeta + off) + sdo);
     store<f32>(dgamma + off, load<f32>(dgamma + off) + sdx);
     if (dinp == 0) continue;
-    // The same invstd as the forward computed (same operations on the cached variance).
-    const invstd = <f32>1 / sqrt<f32>(load<f32>(vari + off) + eps);
     const k = load<f32>(gamma + off) * invstd / fN;
     for (let n = 0; n < N; n++) {
       const at = <usize>n * rowBytes + off;
       // N dout - sum dout removes the gradient's component along the mean; - xhat * sdx removes
       // its component along xhat (the variance's direction).
-      const t = fN * load<f32>(dout + at) - sdo - load<f32>(xhat + at) * sdx;
-      store<f32>(dinp + at, load<f32>(dinp + at) + k * t);
+      const xh = (load<f32>(inp + at) - mu) * invstd;
+      store<f32>(dinp + at, k * (fN * load<f32>(dout + at) - sdo - xh * sdx));
     }
   }
 }
 
 /**
- * Backward of the training forward. Accumulates dinp (N, C) (skipped when dinp is 0),
- * dgamma (C), dbeta (C); reads dout (N, C), the forward caches xhat (N, C) and vari (C), gamma (C).
+ * Backward of the training forward. Writes dinp (N, C) (skipped when dinp is 0), accumulates
+ * dgamma (C), dbeta (C); reads dout (N, C), the forward's input inp (N, C), its caches mean (C)
+ * and vari (C), and gamma (C).
  */
 export function batchnorm_backward(
   dinp: usize, dgamma: usize, dbeta: usize,
-  dout: usize, xhat: usize, vari: usize, gamma: usize,
+  dout: usize, inp: usize, mean: usize, vari: usize, gamma: usize,
   N: i32, C: i32, eps: f32,
 ): void {
   assert(N > 0 && C > 0);
   assert(aligned(dinp) && aligned(dgamma) && aligned(dbeta));
-  assert(aligned(dout) && aligned(xhat) && aligned(vari) && aligned(gamma));
+  assert(aligned(dout) && aligned(inp) && aligned(mean) && aligned(vari) && aligned(gamma));
   const rowBytes = <usize>C << 2;
   const vN = f32x4.splat(<f32>N);
   let c = 0;
   for (; c + 4 <= C; c += 4) {
     const off = <usize>c << 2;
+    const mu = v128.load(mean + off);
+    const invstd = f32x4.div(f32x4.splat(1), f32x4.sqrt(f32x4.add(v128.load(vari + off), f32x4.splat(eps))));
     let sdo = f32x4.splat(0);
     let sdx = f32x4.splat(0);
     for (let n = 0; n < N; n++) {
       const at = <usize>n * rowBytes + off;
       const d = v128.load(dout + at);
       sdo = f32x4.add(sdo, d);
-      sdx = f32x4.add(sdx, f32x4.mul(d, v128.load(xhat + at)));
+      sdx = f32x4.add(sdx, f32x4.mul(d, f32x4.mul(f32x4.sub(v128.load(inp + at), mu), invstd)));
     }
     v128.store(dbeta + off, f32x4.add(v128.load(dbeta + off), sdo));
     v128.store(dgamma + off, f32x4.add(v128.load(dgamma + off), sdx));
     if (dinp == 0) continue;
-    const invstd = f32x4.div(f32x4.splat(1), f32x4.sqrt(f32x4.add(v128.load(vari + off), f32x4.splat(eps))));
     const k = f32x4.div(f32x4.mul(v128.load(gamma + off), invstd), vN);
     for (let n = 0; n < N; n++) {
       const at = <usize>n * rowBytes + off;
-      const t = f32x4.sub(
-        f32x4.sub(f32x4.mul(vN, v128.load(dout + at)), sdo),
-        f32x4.mul(v128.load(xhat + at), sdx),
-      );
-      v128.store(dinp + at, f32x4.add(v128.load(dinp + at), f32x4.mul(k, t)));
+      const xh = f32x4.mul(f32x4.sub(v128.load(inp + at), mu), invstd);
+      const t = f32x4.sub(f32x4.sub(f32x4.mul(vN, v128.load(dout + at)), sdo), f32x4.mul(xh, sdx));
+      v128.store(dinp + at, f32x4.mul(k, t));
     }
   }
-  backward_channels(dinp, dgamma, dbeta, dout, xhat, vari, gamma, N, C, eps, c);
+  backward_channels(dinp, dgamma, dbeta, dout, inp, mean, vari, gamma, N, C, eps, c);
 }
 
 // ---------------------------------------------------------------------------------------------
