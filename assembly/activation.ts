@@ -22,6 +22,10 @@
 //
 // Every SIMD kernel performs the same float32 operations in the same order as its scalar twin, so
 // the two agree bit for bit; the scalar twins carry the explanations.
+//
+// The host runs each activation fused with the dropout that follows it (act_dropout_forward /
+// act_dropout_backward in dropout.ts, which share tanh_f32 and tanh_f32x4 from here); the
+// standalone kernels below define each activation on its own and ship only in the test build.
 
 const TANH_CLAMP: f32 = 7.90531110763549805;
 const TANH_TINY: f32 = 0.0004;
@@ -51,7 +55,7 @@ function aligned(ptr: usize): bool {
 /** tanh(a) for one float; the method is in the header. */
 // @ts-ignore: decorator
 @inline
-function tanh_f32(a: f32): f32 {
+export function tanh_f32(a: f32): f32 {
   const x = max<f32>(min<f32>(a, TANH_CLAMP), -TANH_CLAMP);
   const x2 = x * x;
   let p = x2 * TANH_A13 + TANH_A11;
@@ -67,10 +71,10 @@ function tanh_f32(a: f32): f32 {
   return abs<f32>(a) < TANH_TINY ? a : p / q;
 }
 
-/** tanh_f32 on each lane. */
+/** tanh_f32 on each lane (also the fused kernels' tanh, dropout.ts). */
 // @ts-ignore: decorator
 @inline
-function tanh_f32x4(a: v128): v128 {
+export function tanh_f32x4(a: v128): v128 {
   const x = f32x4.max(f32x4.min(a, f32x4.splat(TANH_CLAMP)), f32x4.splat(-TANH_CLAMP));
   const x2 = f32x4.mul(x, x);
   let p = f32x4.add(f32x4.mul(x2, f32x4.splat(TANH_A13)), f32x4.splat(TANH_A11));

@@ -2,8 +2,9 @@
 // implemented by Keras 3 `layers.BatchNormalization`, axis = -1, center and scale on).
 //
 // Dimension legend: N rows (the batch), C channels (features). Every (N, C) buffer is row-major, so
-// the C channels of one row are contiguous: the SIMD kernels work on 4 channels at a time and walk
-// down the rows with stride C; channels past the last whole group of 4 go through the scalar code.
+// the C channels of one row are contiguous: the SIMD kernels work on groups of 4 channels, two
+// groups side by side (see `group`), and walk down the rows with stride C; channels past the last
+// whole group of 4 go through the scalar code.
 //
 // Training (training=True), per channel c over the rows n:
 //   mean_c = 1/N sum_n x_nc
@@ -21,7 +22,11 @@
 // both depend on every row), with invstd = 1 / sqrt(var + eps):
 //   dbeta_c  += sum_n dout_nc
 //   dgamma_c += sum_n dout_nc * xhat_nc
-//   dinp_nc  += gamma_c * invstd_c / N * (N * dout_nc - sum_n dout_nc - xhat_nc * sum_n dout_nc * xhat_nc)
+//   dinp_nc   = gamma_c * invstd_c / N * (N * dout_nc - sum_n dout_nc - xhat_nc * sum_n dout_nc * xhat_nc)
+// dinp is written, not accumulated (its only writer is this kernel, so the host need not zero it).
+// xhat is not cached: the backward recomputes it from the forward's input and the cached mean and
+// variance with the forward's own operations, so it gets the same bits, and the forward saves an
+// (N, C) store while the backward reads inp where it read xhat.
 //
 // Variance: the corrected two-pass algorithm (Chan, Golub & LeVeque 1983, "Algorithms for
 // computing the sample variance", eq. 1.7). Pass 1 gives the mean; pass 2 sums the deviations
@@ -44,22 +49,22 @@ function aligned(ptr: usize): bool {
 
 /**
  * Training forward, scalar twin.
- * out (N, C), xhat (N, C) cache, mean (C) cache, vari (C) cache; inp (N, C), gamma (C), beta (C).
+ * out (N, C), mean (C) cache, vari (C) cache; inp (N, C), gamma (C), beta (C).
  */
 export function batchnorm_forward_train_scalar(
-  out: usize, xhat: usize, mean: usize, vari: usize,
+  out: usize, mean: usize, vari: usize,
   inp: usize, gamma: usize, beta: usize,
   N: i32, C: i32, eps: f32,
 ): void {
   assert(N > 0 && C > 0);
-  forward_train_channels(out, xhat, mean, vari, inp, gamma, beta, N, C, eps, 0);
+  forward_train_channels(out, mean, vari, inp, gamma, beta, N, C, eps, 0);
 }
 
 /** Channels c0 .. C-1 of the training forward: the scalar twin, and the SIMD kernel's tail. */
 // @ts-ignore: decorator
 @inline
 function forward_train_channels(
-  out: usize, xhat: usize, mean: usize, vari: usize,
+  out: usize, mean: usize, vari: usize,
   inp: usize, gamma: usize, beta: usize,
   N: i32, C: i32, eps: f32, c0: i32,
 ): void {
@@ -93,57 +98,109 @@ function forward_train_channels(
     for (let n = 0; n < N; n++) {
       const at = <usize>n * rowBytes + off;
       const xh = (load<f32>(inp + at) - mu) * invstd;
-      store<f32>(xhat + at, xh);
       store<f32>(out + at, g * xh + b);
     }
   }
 }
 
 /**
- * Training forward: mean, vari (C) = batch mean and biased variance; xhat (N, C) = normalized
- * input; out (N, C) = gamma * xhat + beta. inp (N, C), gamma (C), beta (C).
+ * Training forward: mean, vari (C) = batch mean and biased variance; out (N, C) = gamma * xhat +
+ * beta with xhat the normalized input. inp (N, C), gamma (C), beta (C).
  */
 export function batchnorm_forward_train(
-  out: usize, xhat: usize, mean: usize, vari: usize,
+  out: usize, mean: usize, vari: usize,
   inp: usize, gamma: usize, beta: usize,
   N: i32, C: i32, eps: f32,
 ): void {
   assert(N > 0 && C > 0);
-  assert(aligned(out) && aligned(xhat) && aligned(mean) && aligned(vari));
+  assert(aligned(out) && aligned(mean) && aligned(vari));
   assert(aligned(inp) && aligned(gamma) && aligned(beta));
   const rowBytes = <usize>C << 2;
+  const G = C >> 2;
+  for (let c = 0; c < G; c += 2) {
+    forward_train_block(out, mean, vari, inp, gamma, beta, N, rowBytes, eps, group(c, G), group(c + 1, G));
+  }
+  forward_train_channels(out, mean, vari, inp, gamma, beta, N, C, eps, G << 2);
+}
+
+/** The training forward on two channel groups at byte offsets o0, o1 (see group). */
+// @ts-ignore: decorator
+@inline
+function forward_train_block(
+  out: usize, mean: usize, vari: usize, inp: usize, gamma: usize, beta: usize,
+  N: i32, rowBytes: usize, eps: f32, o0: usize, o1: usize,
+): void {
   const vN = f32x4.splat(<f32>N);
   const zero = f32x4.splat(0);
-  let c = 0;
-  for (; c + 4 <= C; c += 4) {
-    const off = <usize>c << 2;
-    const inp_c = inp + off;
-    let s = zero;
-    for (let n = 0; n < N; n++) s = f32x4.add(s, v128.load(inp_c + <usize>n * rowBytes));
-    let mu = f32x4.div(s, vN);
-    let sd = zero;
-    let q = zero;
-    for (let n = 0; n < N; n++) {
-      const d = f32x4.sub(v128.load(inp_c + <usize>n * rowBytes), mu);
-      sd = f32x4.add(sd, d);
-      q = f32x4.add(q, f32x4.mul(d, d));
-    }
-    const e = f32x4.div(sd, vN);
-    mu = f32x4.add(mu, e);
-    const va = f32x4.max(f32x4.sub(f32x4.div(q, vN), f32x4.mul(e, e)), zero);
-    const invstd = f32x4.div(f32x4.splat(1), f32x4.sqrt(f32x4.add(va, f32x4.splat(eps))));
-    v128.store(mean + off, mu);
-    v128.store(vari + off, va);
-    const g = v128.load(gamma + off);
-    const b = v128.load(beta + off);
-    for (let n = 0; n < N; n++) {
-      const at = <usize>n * rowBytes + off;
-      const xh = f32x4.mul(f32x4.sub(v128.load(inp + at), mu), invstd);
-      v128.store(xhat + at, xh);
-      v128.store(out + at, f32x4.add(f32x4.mul(g, xh), b));
-    }
+  let s0 = zero, s1 = zero;
+  for (let n = 0; n < N; n++) {
+    const r = inp + <usize>n * rowBytes;
+    s0 = f32x4.add(s0, v128.load(r + o0));
+    s1 = f32x4.add(s1, v128.load(r + o1));
   }
-  forward_train_channels(out, xhat, mean, vari, inp, gamma, beta, N, C, eps, c);
+  const m0 = f32x4.div(s0, vN), m1 = f32x4.div(s1, vN);
+  let d0 = zero, d1 = zero, q0 = zero, q1 = zero;
+  for (let n = 0; n < N; n++) {
+    const r = inp + <usize>n * rowBytes;
+    const t0 = f32x4.sub(v128.load(r + o0), m0);
+    const t1 = f32x4.sub(v128.load(r + o1), m1);
+    d0 = f32x4.add(d0, t0); q0 = f32x4.add(q0, f32x4.mul(t0, t0));
+    d1 = f32x4.add(d1, t1); q1 = f32x4.add(q1, f32x4.mul(t1, t1));
+  }
+  store_stats(mean + o0, vari + o0, m0, d0, q0, vN);
+  store_stats(mean + o1, vari + o1, m1, d1, q1, vN);
+  normalize_rows(out, inp, mean, vari, gamma, beta, N, rowBytes, eps, o0, o1);
+}
+
+/** out = gamma * xhat + beta on the two channel groups at byte offsets o0, o1, from the stored statistics. */
+// @ts-ignore: decorator
+@inline
+function normalize_rows(
+  out: usize, inp: usize, mean: usize, vari: usize, gamma: usize, beta: usize,
+  N: i32, rowBytes: usize, eps: f32, o0: usize, o1: usize,
+): void {
+  const mu0 = v128.load(mean + o0), mu1 = v128.load(mean + o1);
+  const i0 = invstd_f32x4(vari + o0, eps), i1 = invstd_f32x4(vari + o1, eps);
+  const g0 = v128.load(gamma + o0), g1 = v128.load(gamma + o1);
+  const b0 = v128.load(beta + o0), b1 = v128.load(beta + o1);
+  for (let n = 0; n < N; n++) {
+    const r = <usize>n * rowBytes;
+    const x = inp + r;
+    const y = out + r;
+    v128.store(y + o0, f32x4.add(f32x4.mul(g0, f32x4.mul(f32x4.sub(v128.load(x + o0), mu0), i0)), b0));
+    v128.store(y + o1, f32x4.add(f32x4.mul(g1, f32x4.mul(f32x4.sub(v128.load(x + o1), mu1), i1)), b1));
+  }
+}
+
+/** From the first-pass mean mu and the deviation sums sd, q: store the refined mean and variance. */
+// @ts-ignore: decorator
+@inline
+function store_stats(mean_g: usize, vari_g: usize, mu: v128, sd: v128, q: v128, vN: v128): void {
+  const e = f32x4.div(sd, vN);
+  v128.store(mean_g, f32x4.add(mu, e));
+  v128.store(vari_g, f32x4.max(f32x4.sub(f32x4.div(q, vN), f32x4.mul(e, e)), f32x4.splat(0)));
+}
+
+/** 1 / sqrt(var + eps) for the four channels at vari_g: the same bits in forward and backward. */
+// @ts-ignore: decorator
+@inline
+function invstd_f32x4(vari_g: usize, eps: f32): v128 {
+  return f32x4.div(f32x4.splat(1), f32x4.sqrt(f32x4.add(v128.load(vari_g), f32x4.splat(eps))));
+}
+
+/**
+ * Byte offset of channel group min(g, G - 1) (group g = channels 4g .. 4g+3). The SIMD kernels
+ * take two groups at a time: two independent sums per row instead of one latency-bound chain,
+ * and half as many walks down the rows. With a power-of-two row stride one group's rows fall into
+ * a few cache sets and evict each other (C = 256 ran at half the speed of C = 260); each walk now
+ * uses half of every line it fetches instead of a quarter. Past the last group the block repeats
+ * it: the repeat recomputes the same values and stores them again to the same place, and
+ * accumulating stores skip it. (Four groups at a time ran slower: their vectors spill.)
+ */
+// @ts-ignore: decorator
+@inline
+function group(g: i32, G: i32): usize {
+  return <usize>min(g, G - 1) << 4;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -218,16 +275,17 @@ export function batchnorm_forward_infer(
 // Backward (of the training forward)
 
 /**
- * Backward, scalar twin. Accumulates dinp (N, C) (skipped when dinp is 0), dgamma (C), dbeta (C);
- * reads dout (N, C), the forward caches xhat (N, C) and vari (C), and gamma (C).
+ * Backward, scalar twin. Writes dinp (N, C) (skipped when dinp is 0), accumulates dgamma (C),
+ * dbeta (C); reads dout (N, C), the forward's input inp (N, C), its caches mean (C) and vari (C),
+ * and gamma (C).
  */
 export function batchnorm_backward_scalar(
   dinp: usize, dgamma: usize, dbeta: usize,
-  dout: usize, xhat: usize, vari: usize, gamma: usize,
+  dout: usize, inp: usize, mean: usize, vari: usize, gamma: usize,
   N: i32, C: i32, eps: f32,
 ): void {
   assert(N > 0 && C > 0);
-  backward_channels(dinp, dgamma, dbeta, dout, xhat, vari, gamma, N, C, eps, 0);
+  backward_channels(dinp, dgamma, dbeta, dout, inp, mean, vari, gamma, N, C, eps, 0);
 }
 
 /** Channels c0 .. C-1 of the backward: the scalar twin, and the SIMD kernel's tail. */
@@ -235,13 +293,17 @@ export function batchnorm_backward_scalar(
 @inline
 function backward_channels(
   dinp: usize, dgamma: usize, dbeta: usize,
-  dout: usize, xhat: usize, vari: usize, gamma: usize,
+  dout: usize, inp: usize, mean: usize, vari: usize, gamma: usize,
   N: i32, C: i32, eps: f32, c0: i32,
 ): void {
   const rowBytes = <usize>C << 2;
   const fN = <f32>N;
   for (let c = c0; c < C; c++) {
     const off = <usize>c << 2;
+    // The forward's mean and invstd (same operations on the cached variance), so xhat below has
+    // the forward's bits.
+    const mu = load<f32>(mean + off);
+    const invstd = <f32>1 / sqrt<f32>(load<f32>(vari + off) + eps);
     // The two row sums every gradient needs: sum dout and sum dout * xhat.
     let sdo: f32 = 0;
     let sdx: f32 = 0;
@@ -249,64 +311,93 @@ function backward_channels(
       const at = <usize>n * rowBytes + off;
       const d = load<f32>(dout + at);
       sdo += d;
-      sdx += d * load<f32>(xhat + at);
+      sdx += d * ((load<f32>(inp + at) - mu) * invstd);
     }
     store<f32>(dbeta + off, load<f32>(dbeta + off) + sdo);
     store<f32>(dgamma + off, load<f32>(dgamma + off) + sdx);
     if (dinp == 0) continue;
-    // The same invstd as the forward computed (same operations on the cached variance).
-    const invstd = <f32>1 / sqrt<f32>(load<f32>(vari + off) + eps);
     const k = load<f32>(gamma + off) * invstd / fN;
     for (let n = 0; n < N; n++) {
       const at = <usize>n * rowBytes + off;
       // N dout - sum dout removes the gradient's component along the mean; - xhat * sdx removes
       // its component along xhat (the variance's direction).
-      const t = fN * load<f32>(dout + at) - sdo - load<f32>(xhat + at) * sdx;
-      store<f32>(dinp + at, load<f32>(dinp + at) + k * t);
+      const xh = (load<f32>(inp + at) - mu) * invstd;
+      store<f32>(dinp + at, k * (fN * load<f32>(dout + at) - sdo - xh * sdx));
     }
   }
 }
 
 /**
- * Backward of the training forward. Accumulates dinp (N, C) (skipped when dinp is 0),
- * dgamma (C), dbeta (C); reads dout (N, C), the forward caches xhat (N, C) and vari (C), gamma (C).
+ * Backward of the training forward. Writes dinp (N, C) (skipped when dinp is 0), accumulates
+ * dgamma (C), dbeta (C); reads dout (N, C), the forward's input inp (N, C), its caches mean (C)
+ * and vari (C), and gamma (C).
  */
 export function batchnorm_backward(
   dinp: usize, dgamma: usize, dbeta: usize,
-  dout: usize, xhat: usize, vari: usize, gamma: usize,
+  dout: usize, inp: usize, mean: usize, vari: usize, gamma: usize,
   N: i32, C: i32, eps: f32,
 ): void {
   assert(N > 0 && C > 0);
   assert(aligned(dinp) && aligned(dgamma) && aligned(dbeta));
-  assert(aligned(dout) && aligned(xhat) && aligned(vari) && aligned(gamma));
+  assert(aligned(dout) && aligned(inp) && aligned(mean) && aligned(vari) && aligned(gamma));
   const rowBytes = <usize>C << 2;
-  const vN = f32x4.splat(<f32>N);
-  let c = 0;
-  for (; c + 4 <= C; c += 4) {
-    const off = <usize>c << 2;
-    let sdo = f32x4.splat(0);
-    let sdx = f32x4.splat(0);
-    for (let n = 0; n < N; n++) {
-      const at = <usize>n * rowBytes + off;
-      const d = v128.load(dout + at);
-      sdo = f32x4.add(sdo, d);
-      sdx = f32x4.add(sdx, f32x4.mul(d, v128.load(xhat + at)));
-    }
-    v128.store(dbeta + off, f32x4.add(v128.load(dbeta + off), sdo));
-    v128.store(dgamma + off, f32x4.add(v128.load(dgamma + off), sdx));
-    if (dinp == 0) continue;
-    const invstd = f32x4.div(f32x4.splat(1), f32x4.sqrt(f32x4.add(v128.load(vari + off), f32x4.splat(eps))));
-    const k = f32x4.div(f32x4.mul(v128.load(gamma + off), invstd), vN);
-    for (let n = 0; n < N; n++) {
-      const at = <usize>n * rowBytes + off;
-      const t = f32x4.sub(
-        f32x4.sub(f32x4.mul(vN, v128.load(dout + at)), sdo),
-        f32x4.mul(v128.load(xhat + at), sdx),
-      );
-      v128.store(dinp + at, f32x4.add(v128.load(dinp + at), f32x4.mul(k, t)));
-    }
+  const G = C >> 2;
+  for (let c = 0; c < G; c += 2) {
+    backward_block(dinp, dgamma, dbeta, dout, inp, mean, vari, gamma, N, rowBytes, eps, group(c, G), group(c + 1, G));
   }
-  backward_channels(dinp, dgamma, dbeta, dout, xhat, vari, gamma, N, C, eps, c);
+  backward_channels(dinp, dgamma, dbeta, dout, inp, mean, vari, gamma, N, C, eps, G << 2);
+}
+
+/** The backward on two channel groups at byte offsets o0, o1 (see group). */
+// @ts-ignore: decorator
+@inline
+function backward_block(
+  dinp: usize, dgamma: usize, dbeta: usize, dout: usize, inp: usize, mean: usize, vari: usize, gamma: usize,
+  N: i32, rowBytes: usize, eps: f32, o0: usize, o1: usize,
+): void {
+  const vN = f32x4.splat(<f32>N);
+  const zero = f32x4.splat(0);
+  const mu0 = v128.load(mean + o0), mu1 = v128.load(mean + o1);
+  const i0 = invstd_f32x4(vari + o0, eps), i1 = invstd_f32x4(vari + o1, eps);
+  let so0 = zero, so1 = zero;
+  let sx0 = zero, sx1 = zero;
+  for (let n = 0; n < N; n++) {
+    const r = <usize>n * rowBytes;
+    const x = inp + r;
+    const g = dout + r;
+    const e0 = v128.load(g + o0), e1 = v128.load(g + o1);
+    so0 = f32x4.add(so0, e0); sx0 = f32x4.add(sx0, f32x4.mul(e0, f32x4.mul(f32x4.sub(v128.load(x + o0), mu0), i0)));
+    so1 = f32x4.add(so1, e1); sx1 = f32x4.add(sx1, f32x4.mul(e1, f32x4.mul(f32x4.sub(v128.load(x + o1), mu1), i1)));
+  }
+  // dbeta, dgamma accumulate, so a repeated last group must not add twice.
+  add_sums(dbeta + o0, dgamma + o0, so0, sx0);
+  if (o1 != o0) add_sums(dbeta + o1, dgamma + o1, so1, sx1);
+  if (dinp == 0) return;
+  const k0 = f32x4.div(f32x4.mul(v128.load(gamma + o0), i0), vN), k1 = f32x4.div(f32x4.mul(v128.load(gamma + o1), i1), vN);
+  for (let n = 0; n < N; n++) {
+    const r = <usize>n * rowBytes;
+    const x = inp + r;
+    const g = dout + r;
+    const y = dinp + r;
+    v128.store(y + o0, f32x4.mul(k0, dinp_terms(v128.load(g + o0), v128.load(x + o0), mu0, i0, so0, sx0, vN)));
+    v128.store(y + o1, f32x4.mul(k1, dinp_terms(v128.load(g + o1), v128.load(x + o1), mu1, i1, so1, sx1, vN)));
+  }
+}
+
+/** dbeta_g += sdo, dgamma_g += sdx (four channels). */
+// @ts-ignore: decorator
+@inline
+function add_sums(dbeta_g: usize, dgamma_g: usize, sdo: v128, sdx: v128): void {
+  v128.store(dbeta_g, f32x4.add(v128.load(dbeta_g), sdo));
+  v128.store(dgamma_g, f32x4.add(v128.load(dgamma_g), sdx));
+}
+
+/** N dout - sum dout - xhat * sum dout xhat, xhat recomputed as the forward did (see the twin). */
+// @ts-ignore: decorator
+@inline
+function dinp_terms(d: v128, x: v128, mu: v128, invstd: v128, sdo: v128, sdx: v128, vN: v128): v128 {
+  const xh = f32x4.mul(f32x4.sub(x, mu), invstd);
+  return f32x4.sub(f32x4.sub(f32x4.mul(vN, d), sdo), f32x4.mul(xh, sdx));
 }
 
 // ---------------------------------------------------------------------------------------------

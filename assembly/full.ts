@@ -4,7 +4,12 @@
 
 export * from "./random";
 export * from "./dense";
-export * from "./activation";
+// activation exports only its kernels: tanh_f32x4 takes a v128, which JS cannot pass.
+export {
+  relu_forward, relu_forward_scalar, relu_backward, relu_backward_scalar,
+  tanh_forward, tanh_forward_scalar, tanh_backward, tanh_backward_scalar,
+  linear_forward, linear_forward_scalar, linear_backward, linear_backward_scalar,
+} from "./activation";
 export * from "./dropout";
 export * from "./batchnorm";
 export * from "./mixture";

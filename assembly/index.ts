@@ -1,7 +1,8 @@
 // mdn-wasm kernels: the shipped module (build/mdn.wasm), every export a kernel over one linear
-// memory. It exports what the host calls; the _scalar twins and the simdmath array kernels are
-// test oracles and ship only in the test build (assembly/full.ts -> build/mdn.full.wasm), which keeps
-// them out of the default entry's size budget.
+// memory. It exports what the host calls; the _scalar twins, the simdmath array kernels and the
+// standalone activations (the host runs them fused with dropout, dropout.ts) are test oracles and
+// ship only in the test build (assembly/full.ts -> build/mdn.full.wasm), which keeps them out of
+// the default entry's size budget.
 //
 // The pointer contract (every file in assembly/ follows it):
 // - Every buffer argument is a byte offset into this module's linear memory (`usize`).
@@ -10,16 +11,16 @@
 // - The TypeScript host owns all memory: it lays out one arena above `heap_base()`, grows memory
 //   itself, and validates every shape before a call. No kernel allocates.
 // - Debug builds assert the contract; release builds (-O3, --noAssert) trust the host.
-// - Backward kernels accumulate (`+=`) into their gradient outputs; the host zeroes gradients once
-//   per step with `fill_zero`.
+// - Backward kernels accumulate (`+=`) into their gradient outputs, and the host zeroes those once
+//   per step with `fill_zero`; a gradient with a single writer is written (`=`) instead and needs no
+//   zeroing (act_dropout_backward's dinp, batchnorm_backward's dinp), as each kernel's comment says.
 // - Pointer 0 is never a valid buffer (the arena starts above the data segment), so an optional
 //   output may be passed as 0 to skip it.
 
 export { heap_base, fill_zero, copy_bytes, gather_rows, all_finite } from "./memory";
 export { rng_seed, rng_next_u32, rng_uniform, rng_uniform_f64, rng_below, rng_fill_uniform, rng_shuffle, iota_u32 } from "./random";
 export { dense_forward, dense_backward } from "./dense";
-export { relu_forward, relu_backward, tanh_forward, tanh_backward, linear_forward, linear_backward } from "./activation";
-export { dropout_forward, dropout_backward } from "./dropout";
+export { act_dropout_forward, act_dropout_backward } from "./dropout";
 export { batchnorm_forward_train, batchnorm_forward_infer, batchnorm_backward, batchnorm_update_moving } from "./batchnorm";
 export { mixture_forward, mixture_backward, mixture_params } from "./mixture";
 export { mixture_diag_forward, mixture_diag_backward, mixture_diag_params } from "./mixture_diag";

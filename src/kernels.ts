@@ -4,9 +4,9 @@
 //
 // Pointer contract (see assembly/index.ts): every `Ptr` is a byte offset into the module's linear
 // memory, row-major float32, 16-byte aligned; shapes are given as `name (rows, cols)`; counts are
-// elements. Backward kernels accumulate into gradient outputs. Passing 0 for an optional output
-// pointer skips it. Dimension legend: N rows, I inputs, O outputs, C channels, K components,
-// D target dimensions, P = head width.
+// elements. Backward kernels accumulate into gradient outputs unless their comment says written.
+// Passing 0 for an optional output pointer skips it. Dimension legend: N rows, I inputs, O outputs,
+// C channels, K components, D target dimensions, P = head width.
 
 import { instantiate } from "@assemblyscript/loader";
 import { loadModule } from "./wasm.js";
@@ -16,6 +16,11 @@ export type Ptr = number;
 /** Which function turns the raw head output into sigma (before the floor). */
 export const SIGMA_EXP = 0;
 export const SIGMA_SOFTPLUS = 1;
+
+/** A hidden layer's activation, for act_dropout_forward (assembly/dropout.ts ACT_*). */
+export const ACT_RELU = 0;
+export const ACT_TANH = 1;
+export const ACT_LINEAR = 2;
 
 export interface Kernels {
   memory: WebAssembly.Memory;
@@ -46,7 +51,8 @@ export interface Kernels {
   dense_backward(dinp: Ptr, dw: Ptr, db: Ptr, dout: Ptr, inp: Ptr, w: Ptr, N: number, I: number, O: number): void;
   dense_backward_scalar(dinp: Ptr, dw: Ptr, db: Ptr, dout: Ptr, inp: Ptr, w: Ptr, N: number, I: number, O: number): void;
 
-  // activation.ts: elementwise over n floats. Backward reads the forward output.
+  // activation.ts: elementwise over n floats (test build only; the host runs them fused with
+  // dropout). Backward reads the forward output.
   relu_forward(out: Ptr, inp: Ptr, n: number): void;
   relu_forward_scalar(out: Ptr, inp: Ptr, n: number): void;
   /** dinp += dout * (out > 0) */
@@ -64,23 +70,29 @@ export interface Kernels {
   linear_backward(dinp: Ptr, dout: Ptr, out: Ptr, n: number): void;
   linear_backward_scalar(dinp: Ptr, dout: Ptr, out: Ptr, n: number): void;
 
-  // dropout.ts: inverted dropout; mask (n) holds 0 or 1/(1-rate), drawn from the generator.
-  dropout_forward(out: Ptr, mask: Ptr, inp: Ptr, n: number, rate: number, state: Ptr): void;
-  dropout_forward_scalar(out: Ptr, mask: Ptr, inp: Ptr, n: number, rate: number, state: Ptr): void;
-  /** dinp += dout * mask */
-  dropout_backward(dinp: Ptr, dout: Ptr, mask: Ptr, n: number): void;
-  dropout_backward_scalar(dinp: Ptr, dout: Ptr, mask: Ptr, n: number): void;
+  // dropout.ts: a hidden layer's activation (ACT_*) then inverted dropout, over n floats. The mask
+  // m is 0 or 1/(1-rate) (1 when rate is 0); a call with rate > 0 advances the generator at state
+  // by exactly 16 draws, one with rate 0 draws nothing.
+  /** out (n) = act(inp) * m; deriv (n) = act'(inp) * m unless deriv is 0 (the backward's cache). */
+  act_dropout_forward(out: Ptr, deriv: Ptr, inp: Ptr, n: number, act: number, rate: number, state: Ptr): void;
+  act_dropout_forward_scalar(out: Ptr, deriv: Ptr, inp: Ptr, n: number, act: number, rate: number, state: Ptr): void;
+  /** dinp = deriv != 0 ? dout * deriv : 0 (written, not accumulated). */
+  act_dropout_backward(dinp: Ptr, dout: Ptr, deriv: Ptr, n: number): void;
+  act_dropout_backward_scalar(dinp: Ptr, dout: Ptr, deriv: Ptr, n: number): void;
 
   // batchnorm.ts: x (N, C), per-channel statistics, Keras semantics (biased batch variance).
-  /** Training: mean, var (C) caches of the batch statistics; xhat (N, C) cache; out = gamma * xhat + beta. */
-  batchnorm_forward_train(out: Ptr, xhat: Ptr, mean: Ptr, vari: Ptr, inp: Ptr, gamma: Ptr, beta: Ptr, N: number, C: number, eps: number): void;
-  batchnorm_forward_train_scalar(out: Ptr, xhat: Ptr, mean: Ptr, vari: Ptr, inp: Ptr, gamma: Ptr, beta: Ptr, N: number, C: number, eps: number): void;
+  /** Training: mean, var (C) caches of the batch statistics; out = gamma * xhat + beta. */
+  batchnorm_forward_train(out: Ptr, mean: Ptr, vari: Ptr, inp: Ptr, gamma: Ptr, beta: Ptr, N: number, C: number, eps: number): void;
+  batchnorm_forward_train_scalar(out: Ptr, mean: Ptr, vari: Ptr, inp: Ptr, gamma: Ptr, beta: Ptr, N: number, C: number, eps: number): void;
   /** Inference: out = gamma * (inp - moving_mean) / sqrt(moving_var + eps) + beta. */
   batchnorm_forward_infer(out: Ptr, inp: Ptr, gamma: Ptr, beta: Ptr, movingMean: Ptr, movingVar: Ptr, N: number, C: number, eps: number): void;
   batchnorm_forward_infer_scalar(out: Ptr, inp: Ptr, gamma: Ptr, beta: Ptr, movingMean: Ptr, movingVar: Ptr, N: number, C: number, eps: number): void;
-  /** dinp += ... (skipped when dinp is 0), dgamma += sum dout * xhat, dbeta += sum dout (training-mode statistics). */
-  batchnorm_backward(dinp: Ptr, dgamma: Ptr, dbeta: Ptr, dout: Ptr, xhat: Ptr, vari: Ptr, gamma: Ptr, N: number, C: number, eps: number): void;
-  batchnorm_backward_scalar(dinp: Ptr, dgamma: Ptr, dbeta: Ptr, dout: Ptr, xhat: Ptr, vari: Ptr, gamma: Ptr, N: number, C: number, eps: number): void;
+  /**
+   * dinp = ... (written, not accumulated; skipped when dinp is 0), dgamma += sum dout * xhat,
+   * dbeta += sum dout (training-mode statistics); xhat recomputed from the forward's inp, mean, vari.
+   */
+  batchnorm_backward(dinp: Ptr, dgamma: Ptr, dbeta: Ptr, dout: Ptr, inp: Ptr, mean: Ptr, vari: Ptr, gamma: Ptr, N: number, C: number, eps: number): void;
+  batchnorm_backward_scalar(dinp: Ptr, dgamma: Ptr, dbeta: Ptr, dout: Ptr, inp: Ptr, mean: Ptr, vari: Ptr, gamma: Ptr, N: number, C: number, eps: number): void;
   /** moving = momentum * moving + (1 - momentum) * batch, for mean and variance (C). */
   batchnorm_update_moving(movingMean: Ptr, movingVar: Ptr, mean: Ptr, vari: Ptr, C: number, momentum: number): void;
   batchnorm_update_moving_scalar(movingMean: Ptr, movingVar: Ptr, mean: Ptr, vari: Ptr, C: number, momentum: number): void;

@@ -6,7 +6,7 @@
 import { ensureMemory, Planner } from "./arena.js";
 import type { ResolvedConfig } from "./config.js";
 import { headKernels, type HeadKernels, scaleSize } from "./head.js";
-import { type Kernels, type Ptr, SIGMA_EXP, SIGMA_SOFTPLUS } from "./kernels.js";
+import { ACT_LINEAR, ACT_RELU, ACT_TANH, type Kernels, type Ptr, SIGMA_EXP, SIGMA_SOFTPLUS } from "./kernels.js";
 
 export interface Tensor {
   /** Keras-style weight name, e.g. `dense_1/kernel`. */
@@ -36,10 +36,8 @@ interface Layer {
 /** Activation buffers of one hidden layer for `cap` rows; unused ones are 0. */
 interface LayerScratch {
   z: Ptr; // dense output (cap, units)
-  h: Ptr; // activation output (cap, units)
-  mask: Ptr; // dropout mask (cap, units)
-  drop: Ptr; // dropout output (cap, units)
-  xhat: Ptr; // batch-norm normalised input (cap, units)
+  act: Ptr; // activation then dropout (cap, units): the batch norm's input
+  deriv: Ptr; // d act / d z (cap, units): activation derivative times dropout mask
   mean: Ptr; // batch mean (units)
   vari: Ptr; // batch variance (units)
   bn: Ptr; // batch-norm output (cap, units)
@@ -173,10 +171,8 @@ export class Network {
       const n = cap * l.units;
       return {
         z: p.take(n),
-        h: p.take(n),
-        mask: withGrads && l.dropout > 0 ? p.take(n) : 0,
-        drop: withGrads && l.dropout > 0 ? p.take(n) : 0,
-        xhat: withGrads && l.bn ? p.take(n) : 0,
+        act: p.take(n),
+        deriv: withGrads ? p.take(n) : 0,
         mean: withGrads && l.bn ? p.take(l.units) : 0,
         vari: withGrads && l.bn ? p.take(l.units) : 0,
         bn: l.bn ? p.take(n) : 0,
@@ -205,15 +201,11 @@ export class Network {
       const b = s.layers[i]!;
       const size = n * l.units;
       k.dense_forward(b.z, inp, l.kernel.ptr, l.bias.ptr, n, l.inDim, l.units);
-      activationForward(k, l.activation, b.h, b.z, size);
-      let cur = b.h;
-      if (training && l.dropout > 0) {
-        k.dropout_forward(b.drop, b.mask, cur, size, l.dropout, this.rng);
-        cur = b.drop;
-      }
+      k.act_dropout_forward(b.act, b.deriv, b.z, n * l.units, ACT[l.activation], training ? l.dropout : 0, this.rng);
+      let cur = b.act;
       if (l.bn) {
         if (training) {
-          k.batchnorm_forward_train(b.bn, b.xhat, b.mean, b.vari, cur, l.gamma!.ptr, l.beta!.ptr, n, l.units, l.bn.epsilon);
+          k.batchnorm_forward_train(b.bn, b.mean, b.vari, cur, l.gamma!.ptr, l.beta!.ptr, n, l.units, l.bn.epsilon);
         } else {
           k.batchnorm_forward_infer(b.bn, cur, l.gamma!.ptr, l.beta!.ptr, l.movingMean!.ptr, l.movingVar!.ptr, n, l.units, l.bn.epsilon);
         }
@@ -245,10 +237,17 @@ export class Network {
     return this.f64[s.loss / 8]!;
   }
 
-  /** Zero all gradients (parameters and activations) once per step. */
+  /**
+   * Zero, once per step, the gradients that backward accumulates into: the parameters', each
+   * layer's output's (dense_backward adds to them) and the head output's. The others have a single
+   * writer that overwrites them (act_dropout_backward, batchnorm_backward).
+   */
   zeroGrads(s: Scratch): void {
-    this.k.fill_zero(this.grad(this.params), this.paramBytes);
-    this.k.fill_zero(s.base + s.gradOffset, s.gradOffset);
+    const k = this.k;
+    const g = s.gradOffset;
+    k.fill_zero(this.grad(this.params), this.paramBytes);
+    for (let i = 0; i < this.layers.length; i++) k.fill_zero(this.layerOutput(s, i) + g, 4 * s.cap * this.layers[i]!.units);
+    k.fill_zero(s.a + g, 4 * s.cap * this.P);
   }
 
   /** Gradients of the mean NLL over the n rows of the last training forward. */
@@ -264,17 +263,10 @@ export class Network {
     for (let i = L - 1; i >= 0; i--) {
       const l = this.layers[i]!;
       const b = s.layers[i]!;
-      const size = n * l.units;
-      let cur = this.layerOutput(s, i);
       if (l.bn) {
-        const bnIn = l.dropout > 0 ? b.drop : b.h;
-        k.batchnorm_backward(bnIn + g, this.grad(l.gamma!.ptr), this.grad(l.beta!.ptr), cur + g, b.xhat, b.vari, l.gamma!.ptr, n, l.units, l.bn.epsilon);
-        cur = bnIn;
+        k.batchnorm_backward(b.act + g, this.grad(l.gamma!.ptr), this.grad(l.beta!.ptr), b.bn + g, b.act, b.mean, b.vari, l.gamma!.ptr, n, l.units, l.bn.epsilon);
       }
-      if (l.dropout > 0) {
-        k.dropout_backward(b.h + g, b.drop + g, b.mask, size);
-      }
-      activationBackward(k, l.activation, b.z + g, b.h + g, b.h, size);
+      k.act_dropout_backward(b.z + g, b.act + g, b.deriv, n * l.units);
       const inp = i === 0 ? s.x : this.layerOutput(s, i - 1);
       k.dense_backward(i === 0 ? 0 : inp + g, this.grad(l.kernel.ptr), this.grad(l.bias.ptr), b.z + g, inp, l.kernel.ptr, n, l.inDim, l.units);
     }
@@ -347,11 +339,7 @@ export class Network {
 
   /** Where layer i's final output lives in s (after dropout and batch norm, as trained). */
   private layerOutput(s: Scratch, i: number): Ptr {
-    const l = this.layers[i]!;
-    const b = s.layers[i]!;
-    if (l.bn) return b.bn;
-    if (l.dropout > 0) return b.drop;
-    return b.h;
+    return this.layers[i]!.bn ? s.layers[i]!.bn : s.layers[i]!.act;
   }
 }
 
@@ -397,15 +385,5 @@ function glorot(fanIn: number, fanOut: number): number {
   return Math.sqrt(6 / (fanIn + fanOut));
 }
 
-function activationForward(k: Kernels, a: Layer["activation"], out: Ptr, inp: Ptr, n: number): void {
-  if (a === "relu") k.relu_forward(out, inp, n);
-  else if (a === "tanh") k.tanh_forward(out, inp, n);
-  else k.linear_forward(out, inp, n);
-}
-
-function activationBackward(k: Kernels, a: Layer["activation"], dinp: Ptr, dout: Ptr, out: Ptr, n: number): void {
-  if (a === "relu") k.relu_backward(dinp, dout, out, n);
-  else if (a === "tanh") k.tanh_backward(dinp, dout, out, n);
-  else k.linear_backward(dinp, dout, out, n);
-}
-
+/** The act argument of act_dropout_forward for each activation name. */
+const ACT = { relu: ACT_RELU, tanh: ACT_TANH, linear: ACT_LINEAR } as const;
