@@ -8,10 +8,10 @@
 //   dw   (I, O) += inp^T . dout
 //   db   (O)    += sum over n of dout[n, :]
 //
-// Forward and dw are the same strided product C = C0 + A . B (see `gemm`): forward starts from the
-// bias (a row stride of 0 repeats it on every row), dw starts from dw itself. Both add the products
-// in the same order as the scalar twins, so those results are bit-identical; dinp is a set of dot
-// products along O whose lanes are summed in a different order, so it agrees only to rounding.
+// All three products are the same strided product C = C0 + A . B (see `gemm`): forward starts from
+// the bias (a row stride of 0 repeats it on every row), dw and dinp start from themselves (dinp with
+// w transposed, see `dinp_gemm`). Each adds the products in the same order as the scalar twins, so
+// the results are bit-identical.
 
 // ---------------------------------------------------------------------------------------------
 // Scalar twins: the plain definitions, and the oracle the SIMD kernels are tested against.
@@ -68,11 +68,12 @@ function dinp_scalar(dinp: usize, dout: usize, w: usize, N: i32, I: i32, O: i32)
   for (let n = 0; n < N; n++) {
     const dout_n = dout + (<usize>(n * O) << 2);
     for (let i = 0; i < I; i++) {
+      // Start from dinp's old value and add the products in order of o, as the SIMD kernel does.
       const w_i = w + (<usize>(i * O) << 2);
-      let s: f32 = 0;
-      for (let o = 0; o < O; o++) s += load<f32>(dout_n + (<usize>o << 2)) * load<f32>(w_i + (<usize>o << 2));
       const p = dinp + (<usize>(n * I + i) << 2);
-      store<f32>(p, load<f32>(p) + s);
+      let s = load<f32>(p);
+      for (let o = 0; o < O; o++) s += load<f32>(dout_n + (<usize>o << 2)) * load<f32>(w_i + (<usize>o << 2));
+      store<f32>(p, s);
     }
   }
 }
@@ -116,7 +117,7 @@ export function dense_backward(
   }
   if (dinp != 0) {
     // dinp's tiles are four inputs wide; narrower layers (the first, usually skipped) go scalar.
-    if (I >= 4) dinp_simd(dinp, dout, w, N, I, O);
+    if (I >= 4) dinp_gemm(dinp, dout, w, N, I, O);
     else dinp_scalar(dinp, dout, w, N, I, O);
   }
   // dw = dw + inp^T . dout: rows of A are columns of inp (stride 1, k = n steps I).
@@ -403,94 +404,38 @@ function tile4x4(
 }
 
 /**
- * dinp (N, I) += dout (N, O) . w (I, O)^T for I >= 4, O >= 4.
- *
- * Every output is a dot product along O, contiguous in both a dout row and a w row. Register tile:
- * 2 rows n x 4 inputs i = 8 f32x4 accumulators over o; per step of 4 outputs it loads 2 + 4
- * vectors for 8 mul+add pairs. At the end each row's 4 accumulators are summed across lanes and
- * transposed into one vector dinp[n, i:i+4] (sum4). The O tail reads the last whole vector and
- * zeroes the products of lanes already counted; the I tail recomputes the last 4 inputs and keeps
- * the lanes already written; an odd last row repeats itself (loads precede stores, as in gemm).
+ * dinp (N, I) += dout (N, O) . w (I, O)^T for I >= 4, as `gemm` with C = C0 = dinp, A = dout (rows O
+ * apart, k = o steps 1) and B = w^T (O, I). gemm reads B row-major, so w passes through APACK in
+ * blocks copied transposed: up to KC outputs (k) by ib inputs (columns), ib a multiple of 8 that
+ * fills APACK, shortened by 8 when it would leave a last block of 1-3 inputs (gemm needs P >= 4).
+ * A block's K * P fits APACK, so gemm stays unblocked and never repacks APACK under itself. The
+ * blocks of k run in order, each starting from what the last stored, so every dinp[n, i] receives
+ * its products in order of o after its old value, exactly as in the scalar twin. The copy is
+ * I * O moves against N * I * O mul+add pairs.
  */
-/** Rows of dout per block of `dinp_simd` (even, so row pairs never straddle blocks). */
-const DINP_ROWS = 32;
-
-function dinp_simd(dinp: usize, dout: usize, w: usize, N: i32, I: i32, O: i32): void {
+function dinp_gemm(dinp: usize, dout: usize, w: usize, N: i32, I: i32, O: i32): void {
   const rowO = <usize>O << 2;
-  const rowI = <usize>I << 2;
-  const oTail = O & 3;
-  const oLast = <usize>(O - 4) << 2;
-  const oLive = tailMask(oTail);
-  const all = i32x4.splat(-1);
-  // Rows run in blocks of DINP_ROWS, and within a block the 4 rows of w of an input block serve
-  // every row pair from L1, so w is read N / DINP_ROWS times rather than N / 2 (it outgrows L2 at
-  // I = O = 512) and a block of dout stays in L2. Each dot product is summed exactly as before.
-  for (let nb = 0; nb < N; nb += DINP_ROWS) {
-  const nEnd = min(N, nb + DINP_ROWS);
-  for (let i = 0; i < I; i += 4) {
-    // The last block of inputs starts at I - 4 and updates only the inputs not yet done.
-    const i0 = min(i, I - 4);
-    const iLive = i0 == i ? all : tailMask(I - i);
-    const w_0 = w + <usize>i0 * rowO;
-    const w_1 = w_0 + rowO, w_2 = w_1 + rowO, w_3 = w_2 + rowO;
-    for (let n = nb; n < nEnd; n += 2) {
-      const r1 = <usize>min(1, nEnd - 1 - n);
-      const dout_0 = dout + <usize>n * rowO;
-      const dout_1 = dout_0 + r1 * rowO;
-      const dinp_0 = dinp + <usize>n * rowI;
-      const dinp_1 = dinp_0 + r1 * rowI;
-      const z = f32x4.splat(0);
-      let x00 = z, x01 = z, x02 = z, x03 = z, x10 = z, x11 = z, x12 = z, x13 = z;
-      let o: usize = 0;
-      for (; o + 16 <= rowO; o += 16) {
-        const d0 = v128.load(dout_0 + o), d1 = v128.load(dout_1 + o);
-        let y = v128.load(w_0 + o);
-        x00 = f32x4.add(x00, f32x4.mul(d0, y));
-        x10 = f32x4.add(x10, f32x4.mul(d1, y));
-        y = v128.load(w_1 + o);
-        x01 = f32x4.add(x01, f32x4.mul(d0, y));
-        x11 = f32x4.add(x11, f32x4.mul(d1, y));
-        y = v128.load(w_2 + o);
-        x02 = f32x4.add(x02, f32x4.mul(d0, y));
-        x12 = f32x4.add(x12, f32x4.mul(d1, y));
-        y = v128.load(w_3 + o);
-        x03 = f32x4.add(x03, f32x4.mul(d0, y));
-        x13 = f32x4.add(x13, f32x4.mul(d1, y));
+  for (let k0 = 0; k0 < O; k0 += KC) {
+    const kc = min(KC, O - k0);
+    const ibMax = (MC * KC / kc) & ~7;
+    for (let i0 = 0; i0 < I; ) {
+      let ib = min(ibMax, I - i0);
+      const rest = I - i0 - ib;
+      if (rest > 0 && rest < 4) ib -= 8;
+      let dst = APACK;
+      for (let k = 0; k < kc; k++) {
+        let src = w + (<usize>(i0 * O + k0 + k) << 2);
+        for (let p = 0; p < ib; p++) {
+          store<f32>(dst, load<f32>(src));
+          dst += 4;
+          src += rowO;
+        }
       }
-      if (oTail != 0) {
-        // Lanes below O - oTail were summed by the loop above: their products are masked to 0.
-        const d0 = v128.load(dout_0 + oLast), d1 = v128.load(dout_1 + oLast);
-        let y = v128.load(w_0 + oLast);
-        x00 = f32x4.add(x00, v128.and(f32x4.mul(d0, y), oLive));
-        x10 = f32x4.add(x10, v128.and(f32x4.mul(d1, y), oLive));
-        y = v128.load(w_1 + oLast);
-        x01 = f32x4.add(x01, v128.and(f32x4.mul(d0, y), oLive));
-        x11 = f32x4.add(x11, v128.and(f32x4.mul(d1, y), oLive));
-        y = v128.load(w_2 + oLast);
-        x02 = f32x4.add(x02, v128.and(f32x4.mul(d0, y), oLive));
-        x12 = f32x4.add(x12, v128.and(f32x4.mul(d1, y), oLive));
-        y = v128.load(w_3 + oLast);
-        x03 = f32x4.add(x03, v128.and(f32x4.mul(d0, y), oLive));
-        x13 = f32x4.add(x13, v128.and(f32x4.mul(d1, y), oLive));
-      }
-      const p0 = dinp_0 + (<usize>i0 << 2);
-      const p1 = dinp_1 + (<usize>i0 << 2);
-      const k0 = v128.load(p0), k1 = v128.load(p1);
-      v128.store(p0, v128.bitselect(f32x4.add(k0, sum4(x00, x01, x02, x03)), k0, iLive));
-      v128.store(p1, v128.bitselect(f32x4.add(k1, sum4(x10, x11, x12, x13)), k1, iLive));
+      const c = dinp + (<usize>i0 << 2);
+      gemm(c, I, c, I, dout + (<usize>k0 << 2), O, 1, APACK, ib, N, kc);
+      i0 += ib;
     }
   }
-  }
-}
-
-/** [sum of a's lanes, sum of b's, sum of c's, sum of d's]: a 4 x 4 transpose folded into adds. */
-// @ts-ignore: decorator
-@inline
-function sum4(a: v128, b: v128, c: v128, d: v128): v128 {
-  // ab = [a0+a2, b0+b2, a1+a3, b1+b3], cd likewise; then add the halves pairwise.
-  const ab = f32x4.add(f32x4.shuffle(a, b, 0, 4, 1, 5), f32x4.shuffle(a, b, 2, 6, 3, 7));
-  const cd = f32x4.add(f32x4.shuffle(c, d, 0, 4, 1, 5), f32x4.shuffle(c, d, 2, 6, 3, 7));
-  return f32x4.add(f32x4.shuffle(ab, cd, 0, 1, 4, 5), f32x4.shuffle(ab, cd, 2, 3, 6, 7));
 }
 
 /** db (O) += sum_n dout[n, :] for O >= 4, in order of n (bit-identical to the scalar twin). */
