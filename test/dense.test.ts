@@ -1,7 +1,7 @@
 // dense_forward / dense_backward (and their _scalar twins) against the float64 reference, against
 // central differences of that reference, and against each other.
 
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, it } from "vitest";
 import type { Kernels, Ptr } from "../src/kernels.js";
 import { denseBackward, denseForward } from "./reference/dense.js";
 import {
