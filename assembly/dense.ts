@@ -327,8 +327,8 @@ function columnTail(
 /**
  * One 4 x 8 tile of `gemm`; byte strides; `rows` (1..4) live rows, the rest repeat the last.
  * `adjacent` (a compile-time constant) says A's 4 rows are 4 floats side by side (ars = 4, all 4
- * readable: a packed strip, or inp^T in dw): one pointer and constant offsets then address them,
- * and the loop ends on that pointer, saving 4 of the 9 integer ops of each step of k.
+ * readable: a packed strip, or inp^T in dw): one pointer and constant offsets then address them.
+ * The loops end on a pointer rather than a counter (K >= 1; B's stride is never 0).
  */
 // @ts-ignore: decorator
 @inline
@@ -345,8 +345,8 @@ function tile4x8(
   let x20 = v128.load(c0 + r2 * c0s), x21 = v128.load(c0 + r2 * c0s, 16);
   let x30 = v128.load(c0 + r3 * c0s), x31 = v128.load(c0 + r3 * c0s, 16);
   let b_k = b;
+  const bEnd = b + <usize>K * bk;
   if (adjacent) {
-    const aEnd = a + <usize>K * ak;
     do {
       const y0 = v128.load(b_k);
       const y1 = v128.load(b_k, 16);
@@ -364,24 +364,26 @@ function tile4x8(
       x31 = f32x4.add(x31, f32x4.mul(s, y1));
       a0 += ak;
       b_k += bk;
-    } while (a0 < aEnd);
-  } else for (let k = 0; k < K; k++) {
-    const y0 = v128.load(b_k);
-    const y1 = v128.load(b_k, 16);
-    let s = v128.load32_splat(a0);
-    x00 = f32x4.add(x00, f32x4.mul(s, y0));
-    x01 = f32x4.add(x01, f32x4.mul(s, y1));
-    s = v128.load32_splat(a1);
-    x10 = f32x4.add(x10, f32x4.mul(s, y0));
-    x11 = f32x4.add(x11, f32x4.mul(s, y1));
-    s = v128.load32_splat(a2);
-    x20 = f32x4.add(x20, f32x4.mul(s, y0));
-    x21 = f32x4.add(x21, f32x4.mul(s, y1));
-    s = v128.load32_splat(a3);
-    x30 = f32x4.add(x30, f32x4.mul(s, y0));
-    x31 = f32x4.add(x31, f32x4.mul(s, y1));
-    a0 += ak; a1 += ak; a2 += ak; a3 += ak;
-    b_k += bk;
+    } while (b_k < bEnd);
+  } else {
+    do {
+      const y0 = v128.load(b_k);
+      const y1 = v128.load(b_k, 16);
+      let s = v128.load32_splat(a0);
+      x00 = f32x4.add(x00, f32x4.mul(s, y0));
+      x01 = f32x4.add(x01, f32x4.mul(s, y1));
+      s = v128.load32_splat(a1);
+      x10 = f32x4.add(x10, f32x4.mul(s, y0));
+      x11 = f32x4.add(x11, f32x4.mul(s, y1));
+      s = v128.load32_splat(a2);
+      x20 = f32x4.add(x20, f32x4.mul(s, y0));
+      x21 = f32x4.add(x21, f32x4.mul(s, y1));
+      s = v128.load32_splat(a3);
+      x30 = f32x4.add(x30, f32x4.mul(s, y0));
+      x31 = f32x4.add(x31, f32x4.mul(s, y1));
+      a0 += ak; a1 += ak; a2 += ak; a3 += ak;
+      b_k += bk;
+    } while (b_k < bEnd);
   }
   v128.store(c, x00); v128.store(c, x01, 16);
   v128.store(c + r1 * cs, x10); v128.store(c + r1 * cs, x11, 16);
@@ -395,7 +397,8 @@ function tile4x8(
 function tile1x16(c: usize, c0: usize, a: usize, ak: usize, b: usize, bk: usize, K: i32): void {
   let x0 = v128.load(c0), x1 = v128.load(c0, 16), x2 = v128.load(c0, 32), x3 = v128.load(c0, 48);
   let a_k = a, b_k = b;
-  for (let k = 0; k < K; k++) {
+  const bEnd = b + <usize>K * bk;
+  do {
     const s = v128.load32_splat(a_k);
     x0 = f32x4.add(x0, f32x4.mul(s, v128.load(b_k)));
     x1 = f32x4.add(x1, f32x4.mul(s, v128.load(b_k, 16)));
@@ -403,7 +406,7 @@ function tile1x16(c: usize, c0: usize, a: usize, ak: usize, b: usize, bk: usize,
     x3 = f32x4.add(x3, f32x4.mul(s, v128.load(b_k, 48)));
     a_k += ak;
     b_k += bk;
-  }
+  } while (b_k < bEnd);
   v128.store(c, x0); v128.store(c, x1, 16); v128.store(c, x2, 32); v128.store(c, x3, 48);
 }
 
@@ -423,7 +426,8 @@ function tile4x4(
   let x2 = v128.load(c0 + r2 * c0s);
   let x3 = v128.load(c0 + r3 * c0s);
   let b_k = b;
-  for (let k = 0; k < K; k++) {
+  const bEnd = b + <usize>K * bk;
+  do {
     const y = v128.load(b_k);
     x0 = f32x4.add(x0, f32x4.mul(v128.load32_splat(a0), y));
     x1 = f32x4.add(x1, f32x4.mul(v128.load32_splat(a1), y));
@@ -431,7 +435,7 @@ function tile4x4(
     x3 = f32x4.add(x3, f32x4.mul(v128.load32_splat(a3), y));
     a0 += ak; a1 += ak; a2 += ak; a3 += ak;
     b_k += bk;
-  }
+  } while (b_k < bEnd);
   // Masked lanes were written by an earlier tile (or belong to a repeated row): keep them.
   const c1 = c + r1 * cs, c2 = c + r2 * cs, c3 = c + r3 * cs;
   const k0 = v128.load(c), k1 = v128.load(c1), k2 = v128.load(c2), k3 = v128.load(c3);
