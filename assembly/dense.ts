@@ -446,36 +446,56 @@ function tile4x4(
 }
 
 /**
- * dinp (N, I) += dout (N, O) . w (I, O)^T for I >= 4, as `gemm` with C = C0 = dinp, A = dout (rows O
- * apart, k = o steps 1) and B = w^T (O, I). gemm reads B row-major, so w passes through APACK in
- * blocks copied transposed: up to KC outputs (k) by ib inputs (columns), ib a multiple of 8 that
- * fills APACK, shortened by 8 when it would leave a last block of 1-3 inputs (gemm needs P >= 4).
- * A block's K * P fits APACK, so gemm stays unblocked and never repacks APACK under itself. The
- * blocks of k run in order, each starting from what the last stored, so every dinp[n, i] receives
- * its products in order of o after its old value, exactly as in the scalar twin. The copy is
- * I * O moves against N * I * O mul+add pairs.
+ * dinp (N, I) += dout (N, O) . w (I, O)^T for I >= 4, O >= 4, as `gemm` with C = C0 = dinp, A = dout
+ * (rows O apart, k = o steps 1) and B = w^T (O, I). gemm reads B row-major, so w passes through
+ * APACK in blocks copied transposed: O split evenly into blocks of at most KC outputs (k), so each
+ * has at least 4, by ib inputs (columns), ib a multiple of 8 that fills APACK, shortened by 8 when
+ * it would leave a last block of 1-3 inputs (gemm needs P >= 4). A block's K * P fits APACK, so gemm
+ * stays unblocked and never repacks APACK under itself. The blocks of k run in order, each starting
+ * from what the last stored, so every dinp[n, i] receives its products in order of o after its old
+ * value, exactly as in the scalar twin.
  */
 function dinp_gemm(dinp: usize, dout: usize, w: usize, N: i32, I: i32, O: i32): void {
   const rowO = <usize>O << 2;
-  for (let k0 = 0; k0 < O; k0 += KC) {
-    const kc = min(KC, O - k0);
-    const ibMax = (MC * KC / kc) & ~7;
+  const kBlocks = (O + KC - 1) / KC;
+  const kcMax = (O + kBlocks - 1) / kBlocks;
+  const ibMax = (MC * KC / kcMax) & ~7;
+  for (let k0 = 0; k0 < O; k0 += kcMax) {
+    const kc = min(kcMax, O - k0);
     for (let i0 = 0; i0 < I; ) {
       let ib = min(ibMax, I - i0);
       const rest = I - i0 - ib;
       if (rest > 0 && rest < 4) ib -= 8;
-      let dst = APACK;
-      for (let k = 0; k < kc; k++) {
-        let src = w + (<usize>(i0 * O + k0 + k) << 2);
-        for (let p = 0; p < ib; p++) {
-          store<f32>(dst, load<f32>(src));
-          dst += 4;
-          src += rowO;
-        }
-      }
+      transposeBlock(w + (<usize>(i0 * O + k0) << 2), rowO, kc, ib);
       const c = dinp + (<usize>i0 << 2);
       gemm(c, I, c, I, dout + (<usize>k0 << 2), O, 1, APACK, ib, N, kc);
       i0 += ib;
+    }
+  }
+}
+
+/**
+ * APACK (kc, ib) = the block (ib, kc) at w (rows rowO bytes apart) transposed, kc, ib >= 4, in 4 x 4
+ * tiles; a last partial tile in either direction moves back to end at the edge and copies some
+ * values again, which is harmless.
+ */
+function transposeBlock(w: usize, rowO: usize, kc: i32, ib: i32): void {
+  const ibB = <usize>ib << 2;
+  for (let p = 0; p < ib; p += 4) {
+    const p0 = min(p, ib - 4);
+    for (let k = 0; k < kc; k += 4) {
+      const k0 = min(k, kc - 4);
+      const src = w + <usize>p0 * rowO + (<usize>k0 << 2);
+      const r0 = v128.load(src), r1 = v128.load(src + rowO);
+      const r2 = v128.load(src + 2 * rowO), r3 = v128.load(src + 3 * rowO);
+      // t01 = [r0[0], r1[0], r0[1], r1[1]] ..., then column j = [r0[j], r1[j], r2[j], r3[j]].
+      const t01 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t23 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+      const u01 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), u23 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+      const dst = APACK + <usize>k0 * ibB + (<usize>p0 << 2);
+      v128.store(dst, v128.shuffle<f32>(t01, t23, 0, 1, 4, 5));
+      v128.store(dst + ibB, v128.shuffle<f32>(t01, t23, 2, 3, 6, 7));
+      v128.store(dst + 2 * ibB, v128.shuffle<f32>(u01, u23, 0, 1, 4, 5));
+      v128.store(dst + 3 * ibB, v128.shuffle<f32>(u01, u23, 2, 3, 6, 7));
     }
   }
 }

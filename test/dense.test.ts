@@ -28,11 +28,12 @@ const SHAPES = shapes();
 /**
  * Larger than any tile in every dimension, with tails in each; the seed model's first layer; one
  * past every cache block (two blocks of k and of columns in forward and dw, a column tail of 6,
- * dinp's blocks of w^T: two of o, five of inputs); inputs that would leave dinp a last block of 3
- * (67 = 56 + 11 under 256 outputs); and 1-3 rows over 16-column tiles with a tail (predict).
+ * dinp's blocks of w^T: two of o, of 130 and 129, and three of inputs); inputs that would leave
+ * dinp a last block of 3 (67 = 56 + 11 under 256 outputs); and 1-3 rows over 16-column tiles with
+ * a tail (predict).
  */
 const LARGE: Shape[] = [
-  [130, 70, 259], [128, 2, 32], [256, 32, 32], [301, 290, 270], [20, 67, 300], [1, 32, 33], [3, 2, 40],
+  [130, 70, 259], [128, 2, 32], [256, 32, 32], [301, 290, 270], [20, 67, 256], [1, 32, 33], [3, 2, 40],
 ];
 
 /**
