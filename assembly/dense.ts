@@ -116,7 +116,7 @@ export function dense_backward(
     return;
   }
   if (dinp != 0) {
-    // dinp's tiles are four inputs wide; narrower layers (the first, usually skipped) go scalar.
+    // gemm needs 4 columns (inputs, here); narrower layers (the first, usually skipped) go scalar.
     if (I >= 4) dinp_gemm(dinp, dout, w, N, I, O);
     else dinp_scalar(dinp, dout, w, N, I, O);
   }
