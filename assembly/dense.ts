@@ -8,10 +8,10 @@
 //   dw   (I, O) += inp^T . dout
 //   db   (O)    += sum over n of dout[n, :]
 //
-// Forward and dw are the same strided product C = C0 + A . B (see `gemm`): forward starts from the
-// bias (a row stride of 0 repeats it on every row), dw starts from dw itself. Both add the products
-// in the same order as the scalar twins, so those results are bit-identical; dinp is a set of dot
-// products along O whose lanes are summed in a different order, so it agrees only to rounding.
+// All four are the same strided product C = C0 + A . B (see `gemm`): forward starts from the bias
+// (a row stride of 0 repeats it on every row), the gradients start from themselves (dinp with w
+// transposed, see `dinp_gemm`; db with A a row of ones). Each adds the products in the same order as
+// the scalar twins, so the results are bit-identical.
 
 // ---------------------------------------------------------------------------------------------
 // Scalar twins: the plain definitions, and the oracle the SIMD kernels are tested against.
@@ -68,11 +68,12 @@ function dinp_scalar(dinp: usize, dout: usize, w: usize, N: i32, I: i32, O: i32)
   for (let n = 0; n < N; n++) {
     const dout_n = dout + (<usize>(n * O) << 2);
     for (let i = 0; i < I; i++) {
+      // Start from dinp's old value and add the products in order of o, as the SIMD kernel does.
       const w_i = w + (<usize>(i * O) << 2);
-      let s: f32 = 0;
-      for (let o = 0; o < O; o++) s += load<f32>(dout_n + (<usize>o << 2)) * load<f32>(w_i + (<usize>o << 2));
       const p = dinp + (<usize>(n * I + i) << 2);
-      store<f32>(p, load<f32>(p) + s);
+      let s = load<f32>(p);
+      for (let o = 0; o < O; o++) s += load<f32>(dout_n + (<usize>o << 2)) * load<f32>(w_i + (<usize>o << 2));
+      store<f32>(p, s);
     }
   }
 }
@@ -115,13 +116,16 @@ export function dense_backward(
     return;
   }
   if (dinp != 0) {
-    // dinp's tiles are four inputs wide; narrower layers (the first, usually skipped) go scalar.
-    if (I >= 4) dinp_simd(dinp, dout, w, N, I, O);
+    // gemm needs 4 columns (inputs, here); narrower layers (the first, usually skipped) go scalar.
+    if (I >= 4) dinp_gemm(dinp, dout, w, N, I, O);
     else dinp_scalar(dinp, dout, w, N, I, O);
   }
   // dw = dw + inp^T . dout: rows of A are columns of inp (stride 1, k = n steps I).
   gemm(dw, O, dw, O, inp, 1, I, dout, O, I, N);
-  db_simd(db, dout, N, O);
+  // db = db + ones (1, N) . dout: A is one 1.0 (both strides 0), and 1 * x == x exactly, so this is
+  // the scalar twin's sum in order of n, with 4 independent accumulators per 16 columns instead of
+  // one serial chain of adds per 4.
+  gemm(db, O, db, O, ONE, 0, 0, dout, O, 1, N);
 }
 
 /**
@@ -186,9 +190,16 @@ function gemm(
         }
       }
     }
+    if (ars == 1 && rows == 4) {
+      // dw: the 4 rows of A are 4 adjacent columns of inp, one pointer apart by constant offsets.
+      for (; p + 8 <= P; p += 8) {
+        const off = <usize>p << 2;
+        tile4x8(c_m + off, csB, c0_m + off, c0sB, a_m, arsB, akB, b + off, bkB, K, rows, true);
+      }
+    }
     for (; p + 8 <= P; p += 8) {
       const off = <usize>p << 2;
-      tile4x8(c_m + off, csB, c0_m + off, c0sB, a_m, arsB, akB, b + off, bkB, K, rows);
+      tile4x8(c_m + off, csB, c0_m + off, c0sB, a_m, arsB, akB, b + off, bkB, K, rows, false);
     }
     columnTail(c_m, csB, c0_m, c0sB, a_m, arsB, akB, b, bkB, K, rows, p, P);
   }
@@ -200,6 +211,8 @@ const NC = PACK_BYTES / (KC * 4);
 /** Rows of A per packed block: MC x KC floats (64 KiB, in L2) in strips of 4 rows, k-major. */
 const MC = 64;
 const APACK: usize = memory.data(MC * KC * 4, 16);
+/** A row of ones for db (see `dense_backward`). */
+const ONE: usize = memory.data<f32>([1]);
 
 /**
  * `gemm` blocked for the caches. Columns run in blocks of NC and k in blocks of KC; each block of B
@@ -246,7 +259,7 @@ function gemmBlocked(
           let strip = APACK;
           for (let m = m0; m < m0 + mc; m += 4) {
             tile4x8(c + <usize>m * csB + off, csB, from + <usize>m * fromsB + off, fromsB, strip, 4, 16,
-              panel, 32, kc, min(4, m0 + mc - m));
+              panel, 32, kc, min(4, m0 + mc - m), true);
             strip += stripB;
           }
           panel += panelB;
@@ -311,11 +324,17 @@ function columnTail(
   }
 }
 
-/** One 4 x 8 tile of `gemm`; byte strides; `rows` (1..4) live rows, the rest repeat the last. */
+/**
+ * One 4 x 8 tile of `gemm`; byte strides; `rows` (1..4) live rows, the rest repeat the last.
+ * `adjacent` (a compile-time constant) says A's 4 rows are 4 floats side by side (ars = 4, all 4
+ * readable: a packed strip, or inp^T in dw): one pointer and constant offsets then address them.
+ * The loops end on a pointer rather than a counter (K >= 1; B's stride is never 0).
+ */
 // @ts-ignore: decorator
 @inline
 function tile4x8(
   c: usize, cs: usize, c0: usize, c0s: usize, a: usize, ars: usize, ak: usize, b: usize, bk: usize, K: i32, rows: i32,
+  adjacent: bool,
 ): void {
   const r1 = <usize>min(1, rows - 1);
   const r2 = <usize>min(2, rows - 1);
@@ -326,23 +345,45 @@ function tile4x8(
   let x20 = v128.load(c0 + r2 * c0s), x21 = v128.load(c0 + r2 * c0s, 16);
   let x30 = v128.load(c0 + r3 * c0s), x31 = v128.load(c0 + r3 * c0s, 16);
   let b_k = b;
-  for (let k = 0; k < K; k++) {
-    const y0 = v128.load(b_k);
-    const y1 = v128.load(b_k, 16);
-    let s = v128.load32_splat(a0);
-    x00 = f32x4.add(x00, f32x4.mul(s, y0));
-    x01 = f32x4.add(x01, f32x4.mul(s, y1));
-    s = v128.load32_splat(a1);
-    x10 = f32x4.add(x10, f32x4.mul(s, y0));
-    x11 = f32x4.add(x11, f32x4.mul(s, y1));
-    s = v128.load32_splat(a2);
-    x20 = f32x4.add(x20, f32x4.mul(s, y0));
-    x21 = f32x4.add(x21, f32x4.mul(s, y1));
-    s = v128.load32_splat(a3);
-    x30 = f32x4.add(x30, f32x4.mul(s, y0));
-    x31 = f32x4.add(x31, f32x4.mul(s, y1));
-    a0 += ak; a1 += ak; a2 += ak; a3 += ak;
-    b_k += bk;
+  const bEnd = b + <usize>K * bk;
+  if (adjacent) {
+    do {
+      const y0 = v128.load(b_k);
+      const y1 = v128.load(b_k, 16);
+      let s = v128.load32_splat(a0);
+      x00 = f32x4.add(x00, f32x4.mul(s, y0));
+      x01 = f32x4.add(x01, f32x4.mul(s, y1));
+      s = v128.load32_splat(a0, 4);
+      x10 = f32x4.add(x10, f32x4.mul(s, y0));
+      x11 = f32x4.add(x11, f32x4.mul(s, y1));
+      s = v128.load32_splat(a0, 8);
+      x20 = f32x4.add(x20, f32x4.mul(s, y0));
+      x21 = f32x4.add(x21, f32x4.mul(s, y1));
+      s = v128.load32_splat(a0, 12);
+      x30 = f32x4.add(x30, f32x4.mul(s, y0));
+      x31 = f32x4.add(x31, f32x4.mul(s, y1));
+      a0 += ak;
+      b_k += bk;
+    } while (b_k < bEnd);
+  } else {
+    do {
+      const y0 = v128.load(b_k);
+      const y1 = v128.load(b_k, 16);
+      let s = v128.load32_splat(a0);
+      x00 = f32x4.add(x00, f32x4.mul(s, y0));
+      x01 = f32x4.add(x01, f32x4.mul(s, y1));
+      s = v128.load32_splat(a1);
+      x10 = f32x4.add(x10, f32x4.mul(s, y0));
+      x11 = f32x4.add(x11, f32x4.mul(s, y1));
+      s = v128.load32_splat(a2);
+      x20 = f32x4.add(x20, f32x4.mul(s, y0));
+      x21 = f32x4.add(x21, f32x4.mul(s, y1));
+      s = v128.load32_splat(a3);
+      x30 = f32x4.add(x30, f32x4.mul(s, y0));
+      x31 = f32x4.add(x31, f32x4.mul(s, y1));
+      a0 += ak; a1 += ak; a2 += ak; a3 += ak;
+      b_k += bk;
+    } while (b_k < bEnd);
   }
   v128.store(c, x00); v128.store(c, x01, 16);
   v128.store(c + r1 * cs, x10); v128.store(c + r1 * cs, x11, 16);
@@ -356,7 +397,8 @@ function tile4x8(
 function tile1x16(c: usize, c0: usize, a: usize, ak: usize, b: usize, bk: usize, K: i32): void {
   let x0 = v128.load(c0), x1 = v128.load(c0, 16), x2 = v128.load(c0, 32), x3 = v128.load(c0, 48);
   let a_k = a, b_k = b;
-  for (let k = 0; k < K; k++) {
+  const bEnd = b + <usize>K * bk;
+  do {
     const s = v128.load32_splat(a_k);
     x0 = f32x4.add(x0, f32x4.mul(s, v128.load(b_k)));
     x1 = f32x4.add(x1, f32x4.mul(s, v128.load(b_k, 16)));
@@ -364,7 +406,7 @@ function tile1x16(c: usize, c0: usize, a: usize, ak: usize, b: usize, bk: usize,
     x3 = f32x4.add(x3, f32x4.mul(s, v128.load(b_k, 48)));
     a_k += ak;
     b_k += bk;
-  }
+  } while (b_k < bEnd);
   v128.store(c, x0); v128.store(c, x1, 16); v128.store(c, x2, 32); v128.store(c, x3, 48);
 }
 
@@ -384,7 +426,8 @@ function tile4x4(
   let x2 = v128.load(c0 + r2 * c0s);
   let x3 = v128.load(c0 + r3 * c0s);
   let b_k = b;
-  for (let k = 0; k < K; k++) {
+  const bEnd = b + <usize>K * bk;
+  do {
     const y = v128.load(b_k);
     x0 = f32x4.add(x0, f32x4.mul(v128.load32_splat(a0), y));
     x1 = f32x4.add(x1, f32x4.mul(v128.load32_splat(a1), y));
@@ -392,7 +435,7 @@ function tile4x4(
     x3 = f32x4.add(x3, f32x4.mul(v128.load32_splat(a3), y));
     a0 += ak; a1 += ak; a2 += ak; a3 += ak;
     b_k += bk;
-  }
+  } while (b_k < bEnd);
   // Masked lanes were written by an earlier tile (or belong to a repeated row): keep them.
   const c1 = c + r1 * cs, c2 = c + r2 * cs, c3 = c + r3 * cs;
   const k0 = v128.load(c), k1 = v128.load(c1), k2 = v128.load(c2), k3 = v128.load(c3);
@@ -403,111 +446,56 @@ function tile4x4(
 }
 
 /**
- * dinp (N, I) += dout (N, O) . w (I, O)^T for I >= 4, O >= 4.
- *
- * Every output is a dot product along O, contiguous in both a dout row and a w row. Register tile:
- * 2 rows n x 4 inputs i = 8 f32x4 accumulators over o; per step of 4 outputs it loads 2 + 4
- * vectors for 8 mul+add pairs. At the end each row's 4 accumulators are summed across lanes and
- * transposed into one vector dinp[n, i:i+4] (sum4). The O tail reads the last whole vector and
- * zeroes the products of lanes already counted; the I tail recomputes the last 4 inputs and keeps
- * the lanes already written; an odd last row repeats itself (loads precede stores, as in gemm).
+ * dinp (N, I) += dout (N, O) . w (I, O)^T for I >= 4, O >= 4, as `gemm` with C = C0 = dinp, A = dout
+ * (rows O apart, k = o steps 1) and B = w^T (O, I). gemm reads B row-major, so w passes through
+ * APACK in blocks copied transposed: O split evenly into blocks of at most KC outputs (k), so each
+ * has at least 4, by ib inputs (columns), ib a multiple of 8 that fills APACK, shortened by 8 when
+ * it would leave a last block of 1-3 inputs (gemm needs P >= 4). A block's K * P fits APACK, so gemm
+ * stays unblocked and never repacks APACK under itself. The blocks of k run in order, each starting
+ * from what the last stored, so every dinp[n, i] receives its products in order of o after its old
+ * value, exactly as in the scalar twin.
  */
-/** Rows of dout per block of `dinp_simd` (even, so row pairs never straddle blocks). */
-const DINP_ROWS = 32;
-
-function dinp_simd(dinp: usize, dout: usize, w: usize, N: i32, I: i32, O: i32): void {
+function dinp_gemm(dinp: usize, dout: usize, w: usize, N: i32, I: i32, O: i32): void {
   const rowO = <usize>O << 2;
-  const rowI = <usize>I << 2;
-  const oTail = O & 3;
-  const oLast = <usize>(O - 4) << 2;
-  const oLive = tailMask(oTail);
-  const all = i32x4.splat(-1);
-  // Rows run in blocks of DINP_ROWS, and within a block the 4 rows of w of an input block serve
-  // every row pair from L1, so w is read N / DINP_ROWS times rather than N / 2 (it outgrows L2 at
-  // I = O = 512) and a block of dout stays in L2. Each dot product is summed exactly as before.
-  for (let nb = 0; nb < N; nb += DINP_ROWS) {
-  const nEnd = min(N, nb + DINP_ROWS);
-  for (let i = 0; i < I; i += 4) {
-    // The last block of inputs starts at I - 4 and updates only the inputs not yet done.
-    const i0 = min(i, I - 4);
-    const iLive = i0 == i ? all : tailMask(I - i);
-    const w_0 = w + <usize>i0 * rowO;
-    const w_1 = w_0 + rowO, w_2 = w_1 + rowO, w_3 = w_2 + rowO;
-    for (let n = nb; n < nEnd; n += 2) {
-      const r1 = <usize>min(1, nEnd - 1 - n);
-      const dout_0 = dout + <usize>n * rowO;
-      const dout_1 = dout_0 + r1 * rowO;
-      const dinp_0 = dinp + <usize>n * rowI;
-      const dinp_1 = dinp_0 + r1 * rowI;
-      const z = f32x4.splat(0);
-      let x00 = z, x01 = z, x02 = z, x03 = z, x10 = z, x11 = z, x12 = z, x13 = z;
-      let o: usize = 0;
-      for (; o + 16 <= rowO; o += 16) {
-        const d0 = v128.load(dout_0 + o), d1 = v128.load(dout_1 + o);
-        let y = v128.load(w_0 + o);
-        x00 = f32x4.add(x00, f32x4.mul(d0, y));
-        x10 = f32x4.add(x10, f32x4.mul(d1, y));
-        y = v128.load(w_1 + o);
-        x01 = f32x4.add(x01, f32x4.mul(d0, y));
-        x11 = f32x4.add(x11, f32x4.mul(d1, y));
-        y = v128.load(w_2 + o);
-        x02 = f32x4.add(x02, f32x4.mul(d0, y));
-        x12 = f32x4.add(x12, f32x4.mul(d1, y));
-        y = v128.load(w_3 + o);
-        x03 = f32x4.add(x03, f32x4.mul(d0, y));
-        x13 = f32x4.add(x13, f32x4.mul(d1, y));
-      }
-      if (oTail != 0) {
-        // Lanes below O - oTail were summed by the loop above: their products are masked to 0.
-        const d0 = v128.load(dout_0 + oLast), d1 = v128.load(dout_1 + oLast);
-        let y = v128.load(w_0 + oLast);
-        x00 = f32x4.add(x00, v128.and(f32x4.mul(d0, y), oLive));
-        x10 = f32x4.add(x10, v128.and(f32x4.mul(d1, y), oLive));
-        y = v128.load(w_1 + oLast);
-        x01 = f32x4.add(x01, v128.and(f32x4.mul(d0, y), oLive));
-        x11 = f32x4.add(x11, v128.and(f32x4.mul(d1, y), oLive));
-        y = v128.load(w_2 + oLast);
-        x02 = f32x4.add(x02, v128.and(f32x4.mul(d0, y), oLive));
-        x12 = f32x4.add(x12, v128.and(f32x4.mul(d1, y), oLive));
-        y = v128.load(w_3 + oLast);
-        x03 = f32x4.add(x03, v128.and(f32x4.mul(d0, y), oLive));
-        x13 = f32x4.add(x13, v128.and(f32x4.mul(d1, y), oLive));
-      }
-      const p0 = dinp_0 + (<usize>i0 << 2);
-      const p1 = dinp_1 + (<usize>i0 << 2);
-      const k0 = v128.load(p0), k1 = v128.load(p1);
-      v128.store(p0, v128.bitselect(f32x4.add(k0, sum4(x00, x01, x02, x03)), k0, iLive));
-      v128.store(p1, v128.bitselect(f32x4.add(k1, sum4(x10, x11, x12, x13)), k1, iLive));
+  const kBlocks = (O + KC - 1) / KC;
+  const kcMax = (O + kBlocks - 1) / kBlocks;
+  const ibMax = (MC * KC / kcMax) & ~7;
+  for (let k0 = 0; k0 < O; k0 += kcMax) {
+    const kc = min(kcMax, O - k0);
+    for (let i0 = 0; i0 < I; ) {
+      let ib = min(ibMax, I - i0);
+      const rest = I - i0 - ib;
+      if (rest > 0 && rest < 4) ib -= 8;
+      transposeBlock(w + (<usize>(i0 * O + k0) << 2), rowO, kc, ib);
+      const c = dinp + (<usize>i0 << 2);
+      gemm(c, I, c, I, dout + (<usize>k0 << 2), O, 1, APACK, ib, N, kc);
+      i0 += ib;
     }
-  }
   }
 }
 
-/** [sum of a's lanes, sum of b's, sum of c's, sum of d's]: a 4 x 4 transpose folded into adds. */
-// @ts-ignore: decorator
-@inline
-function sum4(a: v128, b: v128, c: v128, d: v128): v128 {
-  // ab = [a0+a2, b0+b2, a1+a3, b1+b3], cd likewise; then add the halves pairwise.
-  const ab = f32x4.add(f32x4.shuffle(a, b, 0, 4, 1, 5), f32x4.shuffle(a, b, 2, 6, 3, 7));
-  const cd = f32x4.add(f32x4.shuffle(c, d, 0, 4, 1, 5), f32x4.shuffle(c, d, 2, 6, 3, 7));
-  return f32x4.add(f32x4.shuffle(ab, cd, 0, 1, 4, 5), f32x4.shuffle(ab, cd, 2, 3, 6, 7));
-}
-
-/** db (O) += sum_n dout[n, :] for O >= 4, in order of n (bit-identical to the scalar twin). */
-function db_simd(db: usize, dout: usize, N: i32, O: i32): void {
-  const rowO = <usize>O << 2;
-  const all = i32x4.splat(-1);
-  for (let o = 0; o < O; o += 4) {
-    const o0 = min(o, O - 4);
-    const live = o0 == o ? all : tailMask(O - o);
-    const p = db + (<usize>o0 << 2);
-    const kept = v128.load(p);
-    let x = kept;
-    let dout_n = dout + (<usize>o0 << 2);
-    for (let n = 0; n < N; n++) {
-      x = f32x4.add(x, v128.load(dout_n));
-      dout_n += rowO;
+/**
+ * APACK (kc, ib) = the block (ib, kc) at w (rows rowO bytes apart) transposed, kc, ib >= 4, in 4 x 4
+ * tiles; a last partial tile in either direction moves back to end at the edge and copies some
+ * values again, which is harmless.
+ */
+function transposeBlock(w: usize, rowO: usize, kc: i32, ib: i32): void {
+  const ibB = <usize>ib << 2;
+  for (let p = 0; p < ib; p += 4) {
+    const p0 = min(p, ib - 4);
+    for (let k = 0; k < kc; k += 4) {
+      const k0 = min(k, kc - 4);
+      const src = w + <usize>p0 * rowO + (<usize>k0 << 2);
+      const r0 = v128.load(src), r1 = v128.load(src + rowO);
+      const r2 = v128.load(src + 2 * rowO), r3 = v128.load(src + 3 * rowO);
+      // t01 = [r0[0], r1[0], r0[1], r1[1]] ..., then column j = [r0[j], r1[j], r2[j], r3[j]].
+      const t01 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t23 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+      const u01 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), u23 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+      const dst = APACK + <usize>k0 * ibB + (<usize>p0 << 2);
+      v128.store(dst, v128.shuffle<f32>(t01, t23, 0, 1, 4, 5));
+      v128.store(dst + ibB, v128.shuffle<f32>(t01, t23, 2, 3, 6, 7));
+      v128.store(dst + 2 * ibB, v128.shuffle<f32>(u01, u23, 0, 1, 4, 5));
+      v128.store(dst + 3 * ibB, v128.shuffle<f32>(u01, u23, 2, 3, 6, 7));
     }
-    v128.store(p, v128.bitselect(x, kept, live));
   }
 }

@@ -1,33 +1,47 @@
-// Shoot-out for the dense kernels (not a test): GFLOP/s of dense_forward / dense_backward and their
-// scalar twins, on one or more builds of the module, so tile shapes can be compared.
+// Shoot-out for the dense kernels (not a test): GFLOP/s of dense_forward, of dw + db (dense_backward
+// with dinp = 0) and of dinp alone (the difference of the two backward timings), on the end-to-end
+// workloads' shapes, for one or more builds of the module, alternated so that load on a shared
+// machine hits them alike.
 //   node bench/dense.shootout.mjs [a.wasm b.wasm ...]   (default: build/mdn.wasm)
 import { readFileSync } from "node:fs";
 
 const SHAPES = [
-  [256, 256, 256],
-  [128, 256, 256],
-  [128, 2, 32], // the seed model's first layer
-  [128, 32, 32],
+  [128, 2, 32], // W1 (the seed model): layer 1
+  [128, 32, 32], // W1 layer 2
+  [128, 32, 16], // W1 head
+  [26, 32, 32], // W1's last batches
+  [102, 32, 16],
+  [256, 2, 256], // W2 layer 1
+  [256, 256, 256], // W2 layer 2
+  [256, 256, 32], // W2 head (K = 8, D = 2)
 ];
+const ROUNDS = 5;
 
-function bench(fn, flops) {
-  // Warm up, then time batches until ~0.3 s has passed; report the best batch.
-  for (let r = 0; r < 50; r++) fn();
-  let best = Infinity;
-  const end = performance.now() + 300;
-  let reps = Math.max(1, Math.round(2e6 / flops));
+/** Best time of one call in ms over batches of calls for ~`ms` milliseconds. */
+function best(fn, ms) {
+  for (let r = 0; r < 20; r++) fn();
+  let t = Infinity;
+  let reps = 1;
+  while (reps < 1e6) {
+    const t0 = performance.now();
+    for (let r = 0; r < reps; r++) fn();
+    if (performance.now() - t0 > 0.5) break;
+    reps *= 2;
+  }
+  const end = performance.now() + ms;
   while (performance.now() < end) {
     const t0 = performance.now();
     for (let r = 0; r < reps; r++) fn();
-    best = Math.min(best, (performance.now() - t0) / reps);
+    t = Math.min(t, (performance.now() - t0) / reps);
   }
-  return flops / (best * 1e6); // GFLOP/s
+  return t;
 }
 
 const files = process.argv.length > 2 ? process.argv.slice(2) : ["build/mdn.wasm"];
-for (const file of files) {
-  const { instance } = await WebAssembly.instantiate(readFileSync(file), {});
-  const k = instance.exports;
+const mods = [];
+for (const file of files) mods.push((await WebAssembly.instantiate(readFileSync(file), {})).instance.exports);
+
+function buffers(k, N, I, O) {
   let top = k.heap_base();
   const alloc = (n) => {
     const p = top;
@@ -37,16 +51,22 @@ for (const file of files) {
     new Float32Array(k.memory.buffer, p, n).forEach((_, j, a) => (a[j] = Math.sin(j) * 0.5));
     return p;
   };
-  console.log(file);
-  for (const [N, I, O] of SHAPES) {
-    top = k.heap_base();
-    const [out, inp, w, b, dout, dinp, dw, db] = [N * O, N * I, I * O, O, N * O, N * I, I * O, O].map(alloc);
-    const fl = 2 * N * I * O;
-    const row = [`  N=${N} I=${I} O=${O}`];
-    row.push(`fwd ${bench(() => k.dense_forward(out, inp, w, b, N, I, O), fl).toFixed(1)}`);
-    row.push(`fwd_scalar ${bench(() => k.dense_forward_scalar(out, inp, w, b, N, I, O), fl).toFixed(1)}`);
-    row.push(`bwd ${bench(() => k.dense_backward(dinp, dw, db, dout, inp, w, N, I, O), 2 * fl).toFixed(1)}`);
-    row.push(`bwd(no dinp) ${bench(() => k.dense_backward(0, dw, db, dout, inp, w, N, I, O), fl).toFixed(1)}`);
-    console.log(row.join("  ") + "  GFLOP/s");
+  return [N * O, N * I, I * O, O, N * O, N * I, I * O, O].map(alloc);
+}
+
+for (const [N, I, O] of SHAPES) {
+  const fl = 2 * N * I * O;
+  const t = mods.map(() => ({ fwd: Infinity, dw: Infinity, bwd: Infinity }));
+  for (let round = 0; round < ROUNDS; round++) {
+    mods.forEach((k, j) => {
+      const [out, inp, w, b, dout, dinp, dw, db] = buffers(k, N, I, O);
+      t[j].fwd = Math.min(t[j].fwd, best(() => k.dense_forward(out, inp, w, b, N, I, O), 40));
+      t[j].dw = Math.min(t[j].dw, best(() => k.dense_backward(0, dw, db, dout, inp, w, N, I, O), 40));
+      t[j].bwd = Math.min(t[j].bwd, best(() => k.dense_backward(dinp, dw, db, dout, inp, w, N, I, O), 40));
+    });
   }
+  mods.forEach((_, j) => {
+    const g = (ms) => (fl / (ms * 1e6)).toFixed(1).padStart(5);
+    console.log(`N=${N} I=${I} O=${O}`.padEnd(20) + `${files[j].padEnd(28)} fwd ${g(t[j].fwd)}  dw+db ${g(t[j].dw)}  dinp ${g(t[j].bwd - t[j].dw)}  GFLOP/s`);
+  });
 }
