@@ -18,6 +18,7 @@ const SHARED = [
   "test/mixture_diag.test.ts",
   "test/mixture_full.test.ts",
   "test/init.test.ts",
+  "test/pool.test.ts",
 ];
 
 export default defineConfig({

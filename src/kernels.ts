@@ -164,12 +164,43 @@ export interface Kernels {
   sigmoid_f32_array_scalar(out: Ptr, inp: Ptr, n: number): void;
 }
 
-/** Instantiate the kernels: each model owns one instance and its memory. */
+/** The module each instance came from, and at most one spare instance per module. */
+const origin = new WeakMap<Kernels, WebAssembly.Module>();
+const spare = new WeakMap<WebAssembly.Module, Kernels>();
+/** A disposed model's instance is kept for reuse only while its memory is at most this big. */
+const SPARE_MAX_BYTES = 64 << 20;
+
+/**
+ * Instantiate the kernels: each live model owns one instance and its memory. A disposed model's
+ * instance (see releaseKernels) is handed to the next model made from the same module.
+ */
 export async function instantiateKernels(module?: WebAssembly.Module): Promise<Kernels> {
   const mod = module ?? (await loadModule());
+  const reused = spare.get(mod);
+  if (reused) {
+    spare.delete(mod);
+    return reused;
+  }
   // The instance's own exports, not the loader's demangled ones: the loader wraps every function in
   // `(...args) => elem(...args)`, which allocates an array on each of the ~30 kernel calls per
   // training step and costs more than a small kernel (measured in bench/: seed fit and predict).
   const { instance } = await instantiate<Record<string, unknown>>(mod, {});
-  return instance.exports as unknown as Kernels;
+  const k = instance.exports as unknown as Kernels;
+  origin.set(k, mod);
+  return k;
+}
+
+/**
+ * Keep a disposed model's instance, its memory zeroed above heap_base, for the next model from
+ * the same module (one per module, memories up to 64 MiB; larger ones are left to the GC). With a
+ * fresh instance per model, V8 meets new function objects at every kernel call site: the calls
+ * stop being inlined (their float arguments are boxed, ~180 bytes per step) and each instance
+ * warms up its own JS-to-wasm wrappers (~6 ms of a 60 ms seed fit).
+ */
+export function releaseKernels(k: Kernels): void {
+  const mod = origin.get(k);
+  if (mod === undefined || spare.has(mod) || k.memory.buffer.byteLength > SPARE_MAX_BYTES) return;
+  const base = k.heap_base();
+  k.fill_zero(base, k.memory.buffer.byteLength - base);
+  spare.set(mod, k);
 }

@@ -9,7 +9,7 @@ import { describe, MdnError, ModelFormatError } from "./errors.js";
 import { initMeansFromTargets } from "./init.js";
 import { flatToSnapshot, loadInto, readNormalization, readResume, type ResumeState, snapshotToFlat, writeFile } from "./checkpoint.js";
 import { decodeFile, type TrainingInfo } from "./io.js";
-import { instantiateKernels, type Kernels, type Ptr } from "./kernels.js";
+import { instantiateKernels, type Kernels, type Ptr, releaseKernels } from "./kernels.js";
 import { type AdamSettings, Network, type Scratch } from "./network.js";
 import { learnNormalization, logScale, type Normalization, standardize, unscaleHead } from "./normalize.js";
 import { type Calibration, calibrationOf, type Engine, headParams, type HeadParams, jointOf, type ModeOptions, mixtureCovariance, mixtureMean, rowModes, type RowModes, toMixture } from "./density.js";
@@ -255,6 +255,8 @@ export class MDN {
       this.running = null;
       this.training = null;
       this.infer = null;
+      // Disposed during the fit: the instance is free only now that the loop has left it.
+      if (this.disposed) releaseKernels(this.k);
     }
   }
 
@@ -566,9 +568,15 @@ export class MDN {
   }
 
   /** End the model: any later call throws MdnError DISPOSED, and a running fit stops at its next batch. */
+  /**
+   * Release the model: every later call throws DISPOSED. Its wasm instance goes back to a pool of
+   * one for the next MDN.create or MDN.load (at once, or when a running fit has ended).
+   */
   dispose(): void {
+    if (this.disposed) return;
     this.disposed = true;
     this.infer = null;
+    if (!this.running) releaseKernels(this.k);
   }
 
   get isDisposed(): boolean {
@@ -586,6 +594,7 @@ export class MDN {
 
   /** Inference buffers above the training arena (so predict works inside fit callbacks). */
   private inferBuffers(cap: number): { scratch: Scratch; pi: Ptr; mu: Ptr; sigma: Ptr; end: Ptr } {
+    this.assertAlive();
     const base = this.training ? this.training.end : this.net.fixedEnd;
     const cur = this.infer;
     if (cur && cur.scratch.base === base && cur.scratch.cap >= cap) return cur;

@@ -21,6 +21,8 @@ const out = {};
   const f = SEED.fit;
   let model;
   const r = await measure(async () => {
+    // Like the TensorFlow.js side (tf.disposeVariables), each round releases the last round's model.
+    model?.dispose();
     model = await MDN.create(config(SEED));
     const t0 = performance.now();
     await model.fit(m(d.x, 2), m(d.y, 2), {
