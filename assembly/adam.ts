@@ -42,18 +42,22 @@ export function adam_lr_t(lr: f64, decay: f64, beta1: f64, beta2: f64, t: i32): 
 export function adam_update_scalar(
   w: usize, g: usize, m: usize, v: usize, n: i32,
   lrT: f32, beta1: f32, beta2: f32, eps: f32, l2: f32,
-): void {
+): bool {
   assert(n >= 0);
-  adam_update_from(w, g, m, v, n, lrT, beta1, beta2, eps, l2, 0);
+  return adam_update_from(w, g, m, v, n, lrT, beta1, beta2, eps, l2, 0) == 0;
 }
 
-/** Parameters i0 .. n-1 of one Adam step: the scalar twin, and the SIMD kernel's tail. */
+/**
+ * Parameters i0 .. n-1 of one Adam step: the scalar twin, and the SIMD kernel's tail. Returns the
+ * sum of x - x over the new w, m and v: 0 when all are finite, NaN otherwise.
+ */
 // @ts-ignore: decorator
 @inline
 function adam_update_from(
   w: usize, g: usize, m: usize, v: usize, n: i32,
   lrT: f32, beta1: f32, beta2: f32, eps: f32, l2: f32, i0: i32,
-): void {
+): f32 {
+  let bad: f32 = 0;
   const twoL2 = <f32>2 * l2; // d/dw of l2 * w^2
   const rest1 = <f32>1 - beta1;
   const rest2 = <f32>1 - beta2;
@@ -67,18 +71,22 @@ function adam_update_from(
     store<f32>(v + off, vi);
     // eps outside the sqrt, as Keras 2 and the paper's epsilon hat: it bounds the step by lrT / eps
     // when both moments are zero.
-    store<f32>(w + off, wi - lrT * mi / (sqrt<f32>(vi) + eps));
+    const wn = wi - lrT * mi / (sqrt<f32>(vi) + eps);
+    store<f32>(w + off, wn);
+    bad += (wn - wn) + (mi - mi) + (vi - vi);
   }
+  return bad;
 }
 
 /**
  * One Adam step over n parameters. w (n) updated, m (n), v (n) moments updated; g (n) read only.
- * lrT from adam_lr_t; l2 the L2 regularization factor (0 for none).
+ * lrT from adam_lr_t; l2 the L2 regularization factor (0 for none). Returns true when every new
+ * w, m and v is finite (checked as they are written, instead of another pass over all three).
  */
 export function adam_update(
   w: usize, g: usize, m: usize, v: usize, n: i32,
   lrT: f32, beta1: f32, beta2: f32, eps: f32, l2: f32,
-): void {
+): bool {
   assert(n >= 0);
   assert(aligned(w) && aligned(g) && aligned(m) && aligned(v));
   const twoL2 = f32x4.splat(<f32>2 * l2);
@@ -88,6 +96,8 @@ export function adam_update(
   const rest2 = f32x4.splat(<f32>1 - beta2);
   const vlr = f32x4.splat(lrT);
   const veps = f32x4.splat(eps);
+  // x - x is 0 for finite x and NaN for NaN and +-Inf; NaN stays in the sum.
+  let bad = f32x4.splat(0);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const off = <usize>i << 2;
@@ -98,9 +108,12 @@ export function adam_update(
     v128.store(m + off, mi);
     v128.store(v + off, vi);
     const step = f32x4.div(f32x4.mul(vlr, mi), f32x4.add(f32x4.sqrt(vi), veps));
-    v128.store(w + off, f32x4.sub(wi, step));
+    const wn = f32x4.sub(wi, step);
+    v128.store(w + off, wn);
+    bad = f32x4.add(bad, f32x4.add(f32x4.add(f32x4.sub(wn, wn), f32x4.sub(mi, mi)), f32x4.sub(vi, vi)));
   }
-  adam_update_from(w, g, m, v, n, lrT, beta1, beta2, eps, l2, i);
+  const tail = adam_update_from(w, g, m, v, n, lrT, beta1, beta2, eps, l2, i);
+  return f32x4.extract_lane(bad, 0) + f32x4.extract_lane(bad, 1) + f32x4.extract_lane(bad, 2) + f32x4.extract_lane(bad, 3) + tail == 0;
 }
 
 /**
@@ -109,15 +122,17 @@ export function adam_update(
  * epsilon, l2, and t is the step (>= 1), so the host passes only integers: V8 boxes every double
  * argument of a call it does not inline (any call site that has seen two models' instances). The
  * same conversions to float32 as a host passing the values to adam_update, so the same bits.
+ * Returns true when every new parameter and moment is finite.
  */
-export function adam_step(w: usize, g: usize, m: usize, v: usize, nKernels: i32, nRest: i32, t: i32, hp: usize): void {
+export function adam_step(w: usize, g: usize, m: usize, v: usize, nKernels: i32, nRest: i32, t: i32, hp: usize): bool {
   assert((hp & 7) == 0);
   const beta1 = load<f64>(hp, 16), beta2 = load<f64>(hp, 24);
   const lrT = <f32>adam_lr_t(load<f64>(hp), load<f64>(hp, 8), beta1, beta2, t);
   const eps = <f32>load<f64>(hp, 32);
-  adam_update(w, g, m, v, nKernels, lrT, <f32>beta1, <f32>beta2, eps, <f32>load<f64>(hp, 40));
+  const a = adam_update(w, g, m, v, nKernels, lrT, <f32>beta1, <f32>beta2, eps, <f32>load<f64>(hp, 40));
   const o = <usize>nKernels << 2;
-  adam_update(w + o, g + o, m + o, v + o, nRest, lrT, <f32>beta1, <f32>beta2, eps, 0);
+  const b = adam_update(w + o, g + o, m + o, v + o, nRest, lrT, <f32>beta1, <f32>beta2, eps, 0);
+  return a && b;
 }
 
 /**

@@ -141,14 +141,16 @@ export interface Kernels {
   /** Keras step size: lr / (1 + decay * (t - 1)) * sqrt(1 - beta2^t) / (1 - beta1^t), t >= 1. */
   adam_lr_t(lr: number, decay: number, beta1: number, beta2: number, t: number): number;
   /** g' = g + 2 * l2 * w; m = b1 m + (1-b1) g'; v = b2 v + (1-b2) g'^2; w -= lrT * m / (sqrt(v) + eps). */
-  adam_update(w: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lrT: number, beta1: number, beta2: number, eps: number, l2: number): void;
+  /** Returns 1 when every new w, m and v is finite, else 0. */
+  adam_update(w: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lrT: number, beta1: number, beta2: number, eps: number, l2: number): number;
   /**
    * adam_update of the first nKernels parameters with l2 and the next nRest without, lrT from
    * adam_lr_t for step t; hp (6) f64 = lr, decay, beta1, beta2, epsilon, l2. Integers only, so a
-   * call allocates nothing even where V8 cannot inline it.
+   * call allocates nothing even where V8 cannot inline it. Returns 1 when every new parameter and
+   * moment is finite, else 0.
    */
-  adam_step(w: Ptr, g: Ptr, m: Ptr, v: Ptr, nKernels: number, nRest: number, t: number, hp: Ptr): void;
-  adam_update_scalar(w: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lrT: number, beta1: number, beta2: number, eps: number, l2: number): void;
+  adam_step(w: Ptr, g: Ptr, m: Ptr, v: Ptr, nKernels: number, nRest: number, t: number, hp: Ptr): number;
+  adam_update_scalar(w: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lrT: number, beta1: number, beta2: number, eps: number, l2: number): number;
   /** sum of w^2 over n floats (f64), for the L2 penalty in the reported loss. */
   sum_squares(w: Ptr, n: number): number;
   sum_squares_scalar(w: Ptr, n: number): number;

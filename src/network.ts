@@ -277,8 +277,11 @@ export class Network {
     return this.k.sum_squares(this.params, this.kernelBytes >> 2);
   }
 
-  /** One Adam step over the whole trainable region (kernels with L2, the rest without). */
-  adamStep(o: AdamSettings): void {
+  /**
+   * One Adam step over the whole trainable region (kernels with L2, the rest without). Returns
+   * true when every updated weight and moment is finite (checked by the kernel as it writes them).
+   */
+  adamStep(o: AdamSettings): boolean {
     if (o !== this.hpFor) {
       // Written once per settings object (a fit), so a step passes only integers (see adam_step).
       new Float64Array(this.k.memory.buffer, this.hp, 6).set([o.learningRate, o.decay, o.beta1, o.beta2, o.epsilon, this.cfg.l2]);
@@ -287,7 +290,7 @@ export class Network {
     this.step++;
     const pb = this.paramBytes;
     const p = this.params;
-    this.k.adam_step(p, p + pb, p + 2 * pb, p + 3 * pb, this.kernelBytes >> 2, (pb - this.kernelBytes) >> 2, this.step, this.hp);
+    return this.k.adam_step(p, p + pb, p + 2 * pb, p + 3 * pb, this.kernelBytes >> 2, (pb - this.kernelBytes) >> 2, this.step, this.hp) === 1;
   }
 
   /** Bytes needed to snapshot the weights (trainable and moving statistics). */
@@ -325,12 +328,9 @@ export class Network {
     return this.k.all_finite(this.grad(this.params), this.paramBytes >> 2) === 1;
   }
 
-  /** True when the weights, Adam moments and moving statistics are all finite. */
-  stateFinite(): boolean {
-    const k = this.k;
-    const pb = this.paramBytes;
-    // m, v and the moving statistics are contiguous (see the constructor's plan): one call covers them.
-    return k.all_finite(this.params, pb >> 2) === 1 && k.all_finite(this.params + 2 * pb, (2 * pb + this.statsBytes) >> 2) === 1;
+  /** True when the moving statistics are finite (the weights and moments are checked by adamStep). */
+  statsFinite(): boolean {
+    return this.k.all_finite(this.stats, this.statsBytes >> 2) === 1;
   }
 
   private headInDim(): number {

@@ -152,8 +152,7 @@ function step(net: Network, s: Scratch, m: number, o: AdamSettings, loss: number
   net.backward(s, m);
   if (!net.gradsFinite()) return "gradients";
   net.updateMovingStats(s);
-  net.adamStep(o);
-  return net.stateFinite() ? null : "update";
+  return net.adamStep(o) && net.statsFinite() ? null : "update";
 }
 
 /**

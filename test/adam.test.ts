@@ -242,3 +242,29 @@ describe("adam_step (settings from memory, the host's one call per step)", () =>
     });
   }
 });
+
+describe("adam_update's finiteness flag", () => {
+  for (const variant of ["simd", "scalar"] as const) {
+    for (const n of [1, 3, 4, 5, 8, 17, 33]) {
+      it(`${variant}, n = ${n}: 1 for a finite step, 0 when any new w, m or v overflows at any position`, () => {
+        const h = new Heap(k);
+        const rng = testRng(200 + n);
+        const f = variant === "simd" ? k.adam_update : k.adam_update_scalar;
+        const run = (g: Float64Array): number => {
+          const w = h.put(uniform(rng, n));
+          const pg = h.put(g);
+          const m = h.put(new Float64Array(n));
+          const v = h.put(new Float64Array(n));
+          return f(w, pg, m, v, n, 1e-3, BETA1, BETA2, EPS, 0);
+        };
+        expect(run(uniform(rng, n))).toBe(1);
+        for (let i = 0; i < n; i++) {
+          // g = 3e38 is finite, but v = (1 - beta2) g^2 overflows to Infinity.
+          const g = uniform(rng, n);
+          g[i] = 3e38;
+          expect(run(g)).toBe(0);
+        }
+      });
+    }
+  }
+});
