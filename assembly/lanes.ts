@@ -147,7 +147,7 @@ export function tile_store(p: usize, rs: usize, T: usize, cols: i32, m: i32, acc
 /** Per lane, the max of the K columns of tile T. */
 // @ts-ignore: decorator
 @inline
-function tile_max(T: usize, K: i32): v128 {
+export function tile_max(T: usize, K: i32): v128 {
   let acc = f32x4.splat(-Infinity);
   for (let k = 0; k < K; k++) acc = f32x4.pmax(acc, v128.load(T + (<usize>k << 4)));
   return acc;

@@ -106,6 +106,12 @@ export interface Kernels {
    */
   mixture_forward(loss: Ptr, nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
   mixture_forward_scalar(loss: Ptr, nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
+  /**
+   * Training: mixture_forward's outputs and da (N, P) += scale * d nll / d a in one pass, bit for
+   * bit what mixture_forward then mixture_backward write.
+   */
+  mixture_forward_backward(loss: Ptr, nll: Ptr, gamma: Ptr, da: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
+  mixture_forward_backward_scalar(loss: Ptr, nll: Ptr, gamma: Ptr, da: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
   /** da (N, P) += scale * d nll / d a (closed form through gamma). */
   mixture_backward(da: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
   mixture_backward_scalar(da: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;

@@ -232,6 +232,20 @@ export class Network {
   mixtureLoss(s: Scratch, n: number): number {
     const { outputDim: D, components: K, sigma } = this.cfg;
     this.mixture.forward(s.loss, s.nll, s.gamma, s.a, s.y, n, K, D, sigma.floor, this.sigmaAct);
+    return this.lossAt(s);
+  }
+
+  /**
+   * The training forward's mixtureLoss, and in the same call the head's gradient: the head output's
+   * gradient (zeroed by zeroGrads) += d (mean NLL) / d a, which backward(s, n, false) starts from.
+   */
+  trainLoss(s: Scratch, n: number): number {
+    const { outputDim: D, components: K, sigma } = this.cfg;
+    this.mixture.forwardBackward(s.loss, s.nll, s.gamma, s.a + s.gradOffset, s.a, s.y, n, K, D, sigma.floor, this.sigmaAct, 1 / n);
+    return this.lossAt(s);
+  }
+
+  private lossAt(s: Scratch): number {
     // A view over all of memory, remade only when memory grew: nothing is allocated per batch.
     if (this.f64.buffer !== this.k.memory.buffer) this.f64 = new Float64Array(this.k.memory.buffer);
     return this.f64[s.loss / 8]!;
@@ -250,12 +264,15 @@ export class Network {
     k.fill_zero(s.a + g, 4 * s.cap * this.P);
   }
 
-  /** Gradients of the mean NLL over the n rows of the last training forward. */
-  backward(s: Scratch, n: number): void {
+  /**
+   * Gradients of the mean NLL over the n rows of the last training forward; with head false, from
+   * the head's gradient that trainLoss left.
+   */
+  backward(s: Scratch, n: number, head = true): void {
     const k = this.k;
     const g = s.gradOffset;
     const { outputDim: D, components: K, sigma } = this.cfg;
-    this.mixture.backward(s.a + g, s.gamma, s.a, s.y, n, K, D, sigma.floor, this.sigmaAct, 1 / n);
+    if (head) this.mixture.backward(s.a + g, s.gamma, s.a, s.y, n, K, D, sigma.floor, this.sigmaAct, 1 / n);
     const L = this.layers.length;
     const lastOut = L === 0 ? s.x : this.layerOutput(s, L - 1);
     const headIn = this.headInDim();

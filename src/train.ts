@@ -142,14 +142,14 @@ export function readOrder(net: Network, ar: TrainArena, n: number): Uint32Array 
 }
 
 /**
- * One training step on the m rows staged in s: returns null when it was applied, or what went
- * non-finite. A bad loss or gradient is found before anything changes (the batch-norm moving
+ * One training step on the m rows staged in s, whose loss and head gradient trainLoss computed:
+ * returns null when it was applied, or what went non-finite. A bad loss or gradient is found before anything changes (the batch-norm moving
  * statistics are folded in only after the check); an overflowing update is found after it, and the
  * caller restores the epoch's starting state.
  */
 function step(net: Network, s: Scratch, m: number, o: AdamSettings, loss: number): NonFiniteCause | null {
   if (!Number.isFinite(loss)) return "loss";
-  net.backward(s, m);
+  net.backward(s, m, false);
   if (!net.gradsFinite()) return "gradients";
   net.updateMovingStats(s);
   return net.adamStep(o) && net.statsFinite() ? null : "update";
@@ -175,7 +175,8 @@ function runBatches(net: Network, plan: TrainPlan, ar: TrainArena, from: number,
     k.gather_rows(s.y, ar.yTrain, ar.idx, start, m, D);
     net.zeroGrads(s);
     net.forward(s, m, true);
-    const batchNll = net.mixtureLoss(s, m);
+    // The head's gradient comes with the loss; a non-finite loss leaves it unused (step).
+    const batchNll = net.trainLoss(s, m);
     // Keras reports the regularised loss: data term plus l2 * sum(w^2) as it was for this batch.
     const batchLoss = batchNll / m + (l2 > 0 ? l2 * net.kernelSumSquares() : 0) + plan.lossOffset;
     const cause = step(net, s, m, plan.optimizer, batchLoss);

@@ -63,42 +63,37 @@ function expectGuard(heap: Heap, ptr: number, n: number, label: string): void {
   expectIdentical(heap.get(ptr + 4 * n, 4), [SENTINEL, SENTINEL, SENTINEL, SENTINEL], `${label} guard`);
 }
 
-function forward(c: Case, scalar = false): { nll: Float64Array; gamma: Float64Array; sum: number } {
+type Variant = "simd" | "scalar" | "fused" | "fusedScalar";
+
+/**
+ * nll, gamma and the loss sum, and given da0 the gradient accumulated onto it: from mixture_forward
+ * then mixture_backward ("simd"), their scalar twins, or mixture_forward_backward or its twin.
+ */
+function run(c: Case, variant: Variant, scale = 0, da0?: Float64Array) {
   const { N, K, D, floor, sigmaAct } = c.dims;
   const heap = new Heap(k);
   const a = heap.put(c.a);
   const y = heap.put(c.y);
   const nll = guarded(heap, N);
   const gamma = guarded(heap, N * K);
-  const fn = scalar ? k.mixture_forward_scalar : k.mixture_forward;
   const loss = heap.alloc(2);
-  fn(loss, nll, gamma, a, y, N, K, D, floor, sigmaAct);
-  const sum = heap.f64(loss, 1)[0]!;
+  const da = da0 ? guarded(heap, da0) : 0;
+  if (variant === "fused" || variant === "fusedScalar") {
+    (variant === "fused" ? k.mixture_forward_backward : k.mixture_forward_backward_scalar)(loss, nll, gamma, da, a, y, N, K, D, floor, sigmaAct, scale);
+  } else {
+    (variant === "simd" ? k.mixture_forward : k.mixture_forward_scalar)(loss, nll, gamma, a, y, N, K, D, floor, sigmaAct);
+    if (da0) (variant === "simd" ? k.mixture_backward : k.mixture_backward_scalar)(da, gamma, a, y, N, K, D, floor, sigmaAct, scale);
+  }
   expectGuard(heap, nll, N, "nll");
   expectGuard(heap, gamma, N * K, "gamma");
-  return { nll: heap.get(nll, N), gamma: heap.get(gamma, N * K), sum };
+  if (da0) expectGuard(heap, da, da0.length, "da");
+  return { nll: heap.get(nll, N), gamma: heap.get(gamma, N * K), sum: heap.f64(loss, 1)[0]!, da: da0 ? heap.get(da, da0.length) : new Float64Array(0) };
 }
 
+const forward = (c: Case, scalar = false) => run(c, scalar ? "scalar" : "simd");
+
 /** da after mixture_forward then mixture_backward, accumulating onto da0. */
-function backward(c: Case, scale: number, da0: Float64Array, scalar = false): Float64Array {
-  const { N, K, D, floor, sigmaAct } = c.dims;
-  const heap = new Heap(k);
-  const a = heap.put(c.a);
-  const y = heap.put(c.y);
-  const nll = heap.alloc(N);
-  const gamma = heap.alloc(N * K);
-  const loss = heap.alloc(2);
-  const da = guarded(heap, da0);
-  if (scalar) {
-    k.mixture_forward_scalar(loss, nll, gamma, a, y, N, K, D, floor, sigmaAct);
-    k.mixture_backward_scalar(da, gamma, a, y, N, K, D, floor, sigmaAct, scale);
-  } else {
-    k.mixture_forward(loss, nll, gamma, a, y, N, K, D, floor, sigmaAct);
-    k.mixture_backward(da, gamma, a, y, N, K, D, floor, sigmaAct, scale);
-  }
-  expectGuard(heap, da, da0.length, "da");
-  return heap.get(da, da0.length);
-}
+const backward = (c: Case, scale: number, da0: Float64Array, scalar = false) => run(c, scalar ? "scalar" : "simd", scale, da0).da;
 
 function params(c: Case, scalar = false): { pi: Float64Array; mu: Float64Array; sigma: Float64Array } {
   const { N, K, D, floor, sigmaAct } = c.dims;
@@ -213,6 +208,31 @@ describe.each(ACTS)("mixture (sigma %s)", (actName, sigmaAct) => {
     const zero = new Float64Array(c.a.length);
     expectClose(backward(c, scale, zero), fd, GRAD, "kernel vs fd");
     expectClose(backward(c, scale, zero, true), fd, GRAD, "scalar kernel vs fd");
+  });
+});
+
+describe.each(ACTS)("mixture_forward_backward (sigma %s)", (actName, sigmaAct) => {
+  // K D = 340 > 256 takes the forward-then-backward fallback; 256 is the widest fused head.
+  const shapes = [[1, 1], [4, 2], [5, 3], [8, 2], [3, 17], [16, 16], [20, 17]] as const;
+  const cases = [1, 3, 4, 5, 8, 33].flatMap((N) => shapes.map(([K, D]) => ({ N, K, D })));
+  it.each(cases)("is bit-identical to mixture_forward then mixture_backward, as is its scalar twin (N=$N, K=$K, D=$D)", ({ N, K, D }) => {
+    const c = randomCase(N * 1000 + K * 100 + D * 10 + sigmaAct + 7, N, K, D, sigmaAct);
+    const P = headWidth(K, D);
+    // The floor holds on component 0 of every third row, and on the last component of row 0.
+    for (let n = 0; n < N; n += 3) c.a[n * P + K + K * D] = -30;
+    c.a[K + K * D + K - 1] = -200;
+    const da0 = uniform(testRng(11), N * P, -1, 1);
+    const want = run(c, "simd", 0.37, da0);
+    for (const how of ["fused", "fusedScalar"] as const) {
+      const got = run(c, how, 0.37, da0);
+      const tag = `${actName} ${how}`;
+      expectIdentical(got.nll, want.nll, `${tag} nll`);
+      expectIdentical(got.gamma, want.gamma, `${tag} gamma`);
+      expect(got.sum, `${tag} sum`).toBe(want.sum);
+      expectIdentical(got.da, want.da, `${tag} da`);
+    }
+    // The floor's rows get no gradient on s (da0 is left as it was).
+    for (let n = 0; n < N; n += 3) expect(want.da[n * P + K + K * D]).toBe(da0[n * P + K + K * D]);
   });
 });
 
