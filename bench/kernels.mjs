@@ -91,10 +91,8 @@ export async function kernels(quick) {
     const N = 256, P = K + K * D + K;
     const alloc = arena(k, k.heap_base());
     const [loss, nll, gamma, a, y, da] = [2, N, N * K, N * P, N * D, N * P].map(alloc);
-    const r = await perCall(() => {
-      k.mixture_forward(loss, nll, gamma, a, y, N, K, D, 1e-4, 0);
-      k.mixture_backward(da, gamma, a, y, N, K, D, 1e-4, 0, 1 / N);
-    }, it);
+    // The training step's call: loss and gradient in one pass (isotropic head).
+    const r = await perCall(() => k.mixture_forward_backward(loss, nll, gamma, da, a, y, N, K, D, 1e-4, 0, 1 / N), it);
     mixture.push({ K, D, N, rowsPerS: rate(r, N) });
   }
   // Adam over W2's parameter count (about 76k) and a 1M-parameter region, params/s.
