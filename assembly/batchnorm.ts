@@ -24,9 +24,17 @@
 //   dgamma_c += sum_n dout_nc * xhat_nc
 //   dinp_nc   = gamma_c * invstd_c / N * (N * dout_nc - sum_n dout_nc - xhat_nc * sum_n dout_nc * xhat_nc)
 // dinp is written, not accumulated (its only writer is this kernel, so the host need not zero it).
-// xhat is not cached: the backward recomputes it from the forward's input and the cached mean and
-// variance with the forward's own operations, so it gets the same bits, and the forward saves an
-// (N, C) store while the backward reads inp where it read xhat.
+// In a hidden layer the batch norm's input is act_dropout_forward's output, whose backward only
+// multiplies by its cached derivative (dropout.ts): given that deriv (N, C), the kernel writes the
+// gradient at the activation's input instead, deriv != 0 ? dinp * deriv : 0, the same bits as
+// act_dropout_backward applied to dinp, without a pass that stores dinp and loads it again.
+// xhat is not cached: the backward works from the forward's input and the cached mean and
+// variance (sum dout * xhat = invstd * sum dout * (x - mean); dinp per channel as
+// a * dout - ks - (x - mean) * kx, see the scalar twin), so the forward saves an (N, C) store.
+// The SIMD backward sums down each pair of channel groups (sums in registers), leaves a, ks, kx in
+// the caller's work (3, C), then writes dinp row by row: a walk down the rows per channel group
+// costs about twice as much per buffer it streams as a contiguous pass (a 256 x 256 backward with
+// deriv: ~80 us against ~100 us for the walk plus act_dropout_backward).
 //
 // Variance: the corrected two-pass algorithm (Chan, Golub & LeVeque 1983, "Algorithms for
 // computing the sample variance", eq. 1.7). Pass 1 gives the mean; pass 2 sums the deviations
@@ -277,15 +285,16 @@ export function batchnorm_forward_infer(
 /**
  * Backward, scalar twin. Writes dinp (N, C) (skipped when dinp is 0), accumulates dgamma (C),
  * dbeta (C); reads dout (N, C), the forward's input inp (N, C), its caches mean (C) and vari (C),
- * and gamma (C).
+ * gamma (C), and the activation's deriv (N, C) (0: none, dinp is the batch norm's own; header).
+ * work (3, C) is the SIMD kernel's scratch; the twin keeps its per-channel values in locals.
  */
 export function batchnorm_backward_scalar(
-  dinp: usize, dgamma: usize, dbeta: usize,
-  dout: usize, inp: usize, mean: usize, vari: usize, gamma: usize,
+  dinp: usize, dgamma: usize, dbeta: usize, work: usize,
+  dout: usize, inp: usize, mean: usize, vari: usize, gamma: usize, deriv: usize,
   N: i32, C: i32, eps: f32,
 ): void {
   assert(N > 0 && C > 0);
-  backward_channels(dinp, dgamma, dbeta, dout, inp, mean, vari, gamma, N, C, eps, 0);
+  backward_channels(dinp, dgamma, dbeta, dout, inp, mean, vari, gamma, deriv, N, C, eps, 0);
 }
 
 /** Channels c0 .. C-1 of the backward: the scalar twin, and the SIMD kernel's tail. */
@@ -293,94 +302,146 @@ export function batchnorm_backward_scalar(
 @inline
 function backward_channels(
   dinp: usize, dgamma: usize, dbeta: usize,
-  dout: usize, inp: usize, mean: usize, vari: usize, gamma: usize,
+  dout: usize, inp: usize, mean: usize, vari: usize, gamma: usize, deriv: usize,
   N: i32, C: i32, eps: f32, c0: i32,
 ): void {
   const rowBytes = <usize>C << 2;
   const fN = <f32>N;
   for (let c = c0; c < C; c++) {
     const off = <usize>c << 2;
-    // The forward's mean and invstd (same operations on the cached variance), so xhat below has
-    // the forward's bits.
+    // The forward's mean and invstd (same operations on the cached variance).
     const mu = load<f32>(mean + off);
     const invstd = <f32>1 / sqrt<f32>(load<f32>(vari + off) + eps);
-    // The two row sums every gradient needs: sum dout and sum dout * xhat.
+    // The two row sums every gradient needs: sum dout and sum dout * xhat, the latter as invstd
+    // times sum dout * (x - mean) (one multiply per channel instead of one per row).
     let sdo: f32 = 0;
-    let sdx: f32 = 0;
+    let sdm: f32 = 0;
     for (let n = 0; n < N; n++) {
       const at = <usize>n * rowBytes + off;
       const d = load<f32>(dout + at);
       sdo += d;
-      sdx += d * ((load<f32>(inp + at) - mu) * invstd);
+      sdm += d * (load<f32>(inp + at) - mu);
     }
+    const sdx = sdm * invstd;
     store<f32>(dbeta + off, load<f32>(dbeta + off) + sdo);
     store<f32>(dgamma + off, load<f32>(dgamma + off) + sdx);
     if (dinp == 0) continue;
-    const k = load<f32>(gamma + off) * invstd / fN;
+    // dinp = k (N dout - sdo - xhat sdx) with k = gamma invstd / N: N dout - sdo removes the
+    // gradient's component along the mean, xhat sdx its component along xhat (the variance's
+    // direction). Expanded per channel as a dout - ks - (x - mean) kx, with a = gamma invstd,
+    // ks = k sdo, kx = k sdx invstd, so a row costs 5 operations on 4 per-channel constants.
+    // (x - mean) stays one factor: expanding it too would cancel large terms for |mean| >> std.
+    const a = load<f32>(gamma + off) * invstd;
+    const k = a / fN;
+    const ks = k * sdo;
+    const kx = k * sdx * invstd;
     for (let n = 0; n < N; n++) {
       const at = <usize>n * rowBytes + off;
-      // N dout - sum dout removes the gradient's component along the mean; - xhat * sdx removes
-      // its component along xhat (the variance's direction).
-      const xh = (load<f32>(inp + at) - mu) * invstd;
-      store<f32>(dinp + at, k * (fN * load<f32>(dout + at) - sdo - xh * sdx));
+      let v = a * load<f32>(dout + at) - ks - (load<f32>(inp + at) - mu) * kx;
+      if (deriv != 0) {
+        // act_dropout_backward's step: a dead or dropped unit gets exactly 0.
+        const d = load<f32>(deriv + at);
+        v = d != 0 ? v * d : 0;
+      }
+      store<f32>(dinp + at, v);
     }
   }
 }
 
 /**
  * Backward of the training forward. Writes dinp (N, C) (skipped when dinp is 0), accumulates
- * dgamma (C), dbeta (C); reads dout (N, C), the forward's input inp (N, C), its caches mean (C)
- * and vari (C), and gamma (C).
+ * dgamma (C), dbeta (C), overwrites work (3, C) (scratch); reads dout (N, C), the forward's input
+ * inp (N, C), its caches mean (C) and vari (C), gamma (C), and the activation's deriv (N, C)
+ * (0: none, dinp is the batch norm's own; header).
  */
 export function batchnorm_backward(
-  dinp: usize, dgamma: usize, dbeta: usize,
-  dout: usize, inp: usize, mean: usize, vari: usize, gamma: usize,
+  dinp: usize, dgamma: usize, dbeta: usize, work: usize,
+  dout: usize, inp: usize, mean: usize, vari: usize, gamma: usize, deriv: usize,
   N: i32, C: i32, eps: f32,
 ): void {
   assert(N > 0 && C > 0);
-  assert(aligned(dinp) && aligned(dgamma) && aligned(dbeta));
-  assert(aligned(dout) && aligned(inp) && aligned(mean) && aligned(vari) && aligned(gamma));
+  assert(aligned(dinp) && aligned(dgamma) && aligned(dbeta) && work != 0 && aligned(work));
+  assert(aligned(dout) && aligned(inp) && aligned(mean) && aligned(vari) && aligned(gamma) && aligned(deriv));
   const rowBytes = <usize>C << 2;
   const G = C >> 2;
+  // work's rows are vBytes apart (16-byte aligned whatever C is).
+  const vBytes = <usize>G << 4;
   for (let c = 0; c < G; c += 2) {
-    backward_block(dinp, dgamma, dbeta, dout, inp, mean, vari, gamma, N, rowBytes, eps, group(c, G), group(c + 1, G));
+    backward_block(work, vBytes, dgamma, dbeta, dout, inp, mean, vari, gamma, N, rowBytes, eps, group(c, G), group(c + 1, G));
   }
-  backward_channels(dinp, dgamma, dbeta, dout, inp, mean, vari, gamma, N, C, eps, G << 2);
+  // One loop per use of deriv, resolved at compile time (a branch per vector spills, dropout.ts).
+  if (dinp != 0) {
+    if (deriv != 0) backward_rows(dinp, work, dout, inp, mean, deriv, true, N, rowBytes, vBytes);
+    else backward_rows(dinp, work, dout, inp, mean, deriv, false, N, rowBytes, vBytes);
+  }
+  backward_channels(dinp, dgamma, dbeta, dout, inp, mean, vari, gamma, deriv, N, C, eps, G << 2);
 }
 
-/** The backward on two channel groups at byte offsets o0, o1 (see group). */
+/** The row sums on two channel groups at byte offsets o0, o1 (see group), and dinp's constants in work. */
 // @ts-ignore: decorator
 @inline
 function backward_block(
-  dinp: usize, dgamma: usize, dbeta: usize, dout: usize, inp: usize, mean: usize, vari: usize, gamma: usize,
+  work: usize, vBytes: usize, dgamma: usize, dbeta: usize, dout: usize, inp: usize, mean: usize, vari: usize, gamma: usize,
   N: i32, rowBytes: usize, eps: f32, o0: usize, o1: usize,
 ): void {
   const vN = f32x4.splat(<f32>N);
   const zero = f32x4.splat(0);
   const mu0 = v128.load(mean + o0), mu1 = v128.load(mean + o1);
-  const i0 = invstd_f32x4(vari + o0, eps), i1 = invstd_f32x4(vari + o1, eps);
   let so0 = zero, so1 = zero;
-  let sx0 = zero, sx1 = zero;
+  let sm0 = zero, sm1 = zero;
   for (let n = 0; n < N; n++) {
     const r = <usize>n * rowBytes;
     const x = inp + r;
     const g = dout + r;
     const e0 = v128.load(g + o0), e1 = v128.load(g + o1);
-    so0 = f32x4.add(so0, e0); sx0 = f32x4.add(sx0, f32x4.mul(e0, f32x4.mul(f32x4.sub(v128.load(x + o0), mu0), i0)));
-    so1 = f32x4.add(so1, e1); sx1 = f32x4.add(sx1, f32x4.mul(e1, f32x4.mul(f32x4.sub(v128.load(x + o1), mu1), i1)));
+    so0 = f32x4.add(so0, e0); sm0 = f32x4.add(sm0, f32x4.mul(e0, f32x4.sub(v128.load(x + o0), mu0)));
+    so1 = f32x4.add(so1, e1); sm1 = f32x4.add(sm1, f32x4.mul(e1, f32x4.sub(v128.load(x + o1), mu1)));
   }
+  const i0 = invstd_f32x4(vari + o0, eps), i1 = invstd_f32x4(vari + o1, eps);
+  const sx0 = f32x4.mul(sm0, i0), sx1 = f32x4.mul(sm1, i1);
   // dbeta, dgamma accumulate, so a repeated last group must not add twice.
   add_sums(dbeta + o0, dgamma + o0, so0, sx0);
   if (o1 != o0) add_sums(dbeta + o1, dgamma + o1, so1, sx1);
-  if (dinp == 0) return;
-  const k0 = f32x4.div(f32x4.mul(v128.load(gamma + o0), i0), vN), k1 = f32x4.div(f32x4.mul(v128.load(gamma + o1), i1), vN);
-  for (let n = 0; n < N; n++) {
-    const r = <usize>n * rowBytes;
-    const x = inp + r;
-    const g = dout + r;
-    const y = dinp + r;
-    v128.store(y + o0, f32x4.mul(k0, dinp_terms(v128.load(g + o0), v128.load(x + o0), mu0, i0, so0, sx0, vN)));
-    v128.store(y + o1, f32x4.mul(k1, dinp_terms(v128.load(g + o1), v128.load(x + o1), mu1, i1, so1, sx1, vN)));
+  store_consts(work + o0, vBytes, v128.load(gamma + o0), i0, so0, sx0, vN);
+  store_consts(work + o1, vBytes, v128.load(gamma + o1), i1, so1, sx1, vN);
+}
+
+/** The twin's per-channel constants a, ks, kx of dinp into rows 0, 1, 2 (stride bytes apart) at work_g. */
+// @ts-ignore: decorator
+@inline
+function store_consts(work_g: usize, stride: usize, g: v128, i: v128, so: v128, sx: v128, vN: v128): void {
+  const a = f32x4.mul(g, i);
+  const k = f32x4.div(a, vN);
+  v128.store(work_g, a);
+  v128.store(work_g + stride, f32x4.mul(k, so));
+  v128.store(work_g + 2 * stride, f32x4.mul(f32x4.mul(k, sx), i));
+}
+
+/** dinp (N, C) on the whole channel groups, row by row from the constants in work, times deriv if fused. */
+// @ts-ignore: decorator
+@inline
+function backward_rows(
+  dinp: usize, work: usize, dout: usize, inp: usize, mean: usize, deriv: usize, fused: bool,
+  N: i32, rowBytes: usize, vBytes: usize,
+): void {
+  const zero = f32x4.splat(0);
+  const a = work, ks = work + vBytes, kx = work + 2 * vBytes;
+  // Two rows at a time share the constants' loads; an odd last row is done twice (same values).
+  for (let n = 0; n < N; n += 2) {
+    const r0 = <usize>n * rowBytes, r1 = <usize>min(n + 1, N - 1) * rowBytes;
+    for (let o: usize = 0; o < vBytes; o += 16) {
+      const m = v128.load(mean + o), av = v128.load(a + o), ksv = v128.load(ks + o), kxv = v128.load(kx + o);
+      let v0 = dinp_terms(v128.load(dout + r0 + o), v128.load(inp + r0 + o), m, av, ksv, kxv);
+      let v1 = dinp_terms(v128.load(dout + r1 + o), v128.load(inp + r1 + o), m, av, ksv, kxv);
+      if (fused) {
+        // act_dropout_backward's step (dropout.ts).
+        const d0 = v128.load(deriv + r0 + o), d1 = v128.load(deriv + r1 + o);
+        v0 = v128.and(f32x4.mul(v0, d0), f32x4.ne(d0, zero));
+        v1 = v128.and(f32x4.mul(v1, d1), f32x4.ne(d1, zero));
+      }
+      v128.store(dinp + r0 + o, v0);
+      v128.store(dinp + r1 + o, v1);
+    }
   }
 }
 
@@ -392,12 +453,11 @@ function add_sums(dbeta_g: usize, dgamma_g: usize, sdo: v128, sdx: v128): void {
   v128.store(dgamma_g, f32x4.add(v128.load(dgamma_g), sdx));
 }
 
-/** N dout - sum dout - xhat * sum dout xhat, xhat recomputed as the forward did (see the twin). */
+/** a dout - ks - (x - mean) kx (see the twin). */
 // @ts-ignore: decorator
 @inline
-function dinp_terms(d: v128, x: v128, mu: v128, invstd: v128, sdo: v128, sdx: v128, vN: v128): v128 {
-  const xh = f32x4.mul(f32x4.sub(x, mu), invstd);
-  return f32x4.sub(f32x4.sub(f32x4.mul(vN, d), sdo), f32x4.mul(xh, sdx));
+function dinp_terms(d: v128, x: v128, mu: v128, a: v128, ks: v128, kx: v128): v128 {
+  return f32x4.sub(f32x4.sub(f32x4.mul(a, d), ks), f32x4.mul(f32x4.sub(x, mu), kx));
 }
 
 // ---------------------------------------------------------------------------------------------

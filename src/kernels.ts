@@ -90,9 +90,11 @@ export interface Kernels {
   /**
    * dinp = ... (written, not accumulated; skipped when dinp is 0), dgamma += sum dout * xhat,
    * dbeta += sum dout (training-mode statistics); xhat recomputed from the forward's inp, mean, vari.
+   * deriv (N, C), unless 0, is the activation's derivative (act_dropout_forward) and dinp then is
+   * the gradient at the activation's input: deriv != 0 ? dinp * deriv : 0. work (3, C) is scratch.
    */
-  batchnorm_backward(dinp: Ptr, dgamma: Ptr, dbeta: Ptr, dout: Ptr, inp: Ptr, mean: Ptr, vari: Ptr, gamma: Ptr, N: number, C: number, eps: number): void;
-  batchnorm_backward_scalar(dinp: Ptr, dgamma: Ptr, dbeta: Ptr, dout: Ptr, inp: Ptr, mean: Ptr, vari: Ptr, gamma: Ptr, N: number, C: number, eps: number): void;
+  batchnorm_backward(dinp: Ptr, dgamma: Ptr, dbeta: Ptr, work: Ptr, dout: Ptr, inp: Ptr, mean: Ptr, vari: Ptr, gamma: Ptr, deriv: Ptr, N: number, C: number, eps: number): void;
+  batchnorm_backward_scalar(dinp: Ptr, dgamma: Ptr, dbeta: Ptr, work: Ptr, dout: Ptr, inp: Ptr, mean: Ptr, vari: Ptr, gamma: Ptr, deriv: Ptr, N: number, C: number, eps: number): void;
   /** moving = momentum * moving + (1 - momentum) * batch, for mean and variance (C). */
   batchnorm_update_moving(movingMean: Ptr, movingVar: Ptr, mean: Ptr, vari: Ptr, C: number, momentum: number): void;
   batchnorm_update_moving_scalar(movingMean: Ptr, movingVar: Ptr, mean: Ptr, vari: Ptr, C: number, momentum: number): void;

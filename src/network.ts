@@ -40,6 +40,7 @@ interface LayerScratch {
   deriv: Ptr; // d act / d z (cap, units): activation derivative times dropout mask
   mean: Ptr; // batch mean (units)
   vari: Ptr; // batch variance (units)
+  work: Ptr; // batchnorm_backward's scratch (3, units)
   bn: Ptr; // batch-norm output (cap, units)
 }
 
@@ -175,6 +176,7 @@ export class Network {
         deriv: withGrads ? p.take(n) : 0,
         mean: withGrads && l.bn ? p.take(l.units) : 0,
         vari: withGrads && l.bn ? p.take(l.units) : 0,
+        work: withGrads && l.bn ? p.take(3 * l.units) : 0,
         bn: l.bn ? p.take(n) : 0,
       };
     });
@@ -281,9 +283,11 @@ export class Network {
       const l = this.layers[i]!;
       const b = s.layers[i]!;
       if (l.bn) {
-        k.batchnorm_backward(b.act + g, this.grad(l.gamma!.ptr), this.grad(l.beta!.ptr), b.bn + g, b.act, b.mean, b.vari, l.gamma!.ptr, n, l.units, l.bn.epsilon);
+        // Through the batch norm and on through the activation and dropout (deriv) in one kernel.
+        k.batchnorm_backward(b.z + g, this.grad(l.gamma!.ptr), this.grad(l.beta!.ptr), b.work, b.bn + g, b.act, b.mean, b.vari, l.gamma!.ptr, b.deriv, n, l.units, l.bn.epsilon);
+      } else {
+        k.act_dropout_backward(b.z + g, b.act + g, b.deriv, n * l.units);
       }
-      k.act_dropout_backward(b.z + g, b.act + g, b.deriv, n * l.units);
       const inp = i === 0 ? s.x : this.layerOutput(s, i - 1);
       k.dense_backward(i === 0 ? 0 : inp + g, this.grad(l.kernel.ptr), this.grad(l.bias.ptr), b.z + g, inp, l.kernel.ptr, n, l.inDim, l.units);
     }

@@ -93,9 +93,10 @@ interface Grads {
 /**
  * Training forward then backward with the given variant. dgamma and dbeta start at `prev` values
  * so accumulation is exercised, and the returned ones are (after - prev); dinp starts at other
- * values and is returned as it is, since the kernel overwrites it.
+ * values and is returned as it is, since the kernel overwrites it. A deriv (N, C) is passed to the
+ * kernel (fused with the activation's backward), else 0.
  */
-function backward(variant: Variant, c: Case, dout: Float64Array, withDinp = true): Grads {
+function backward(variant: Variant, c: Case, dout: Float64Array, withDinp = true, deriv: Float64Array | null = null): Grads {
   const h = new Heap(k);
   const { N, C } = c;
   const out = h.alloc(N * C);
@@ -109,7 +110,7 @@ function backward(variant: Variant, c: Case, dout: Float64Array, withDinp = true
   const dgamma = h.put(prevC);
   const dbeta = h.put(prevC);
   const fn = variant === "simd" ? k.batchnorm_backward : k.batchnorm_backward_scalar;
-  fn(dinp, dgamma, dbeta, h.put(dout), x, mean, vari, gamma, N, C, EPS);
+  fn(dinp, dgamma, dbeta, h.alloc(3 * C), h.put(dout), x, mean, vari, gamma, deriv ? h.put(deriv) : 0, N, C, EPS);
   const minus = (got: Float64Array, prev: Float64Array) => got.map((g, i) => g - prev[i]!);
   return {
     dinp: withDinp ? h.get(dinp, N * C) : new Float64Array(0),
@@ -268,6 +269,64 @@ describe("batchnorm_backward", () => {
       const skip = backward(variant, c, R, false);
       expectIdentical(skip.dgamma, full.dgamma, `${variant} dgamma`);
       expectIdentical(skip.dbeta, full.dbeta, `${variant} dbeta`);
+    }
+  });
+});
+
+describe("batchnorm_backward fused with the activation's backward (deriv)", () => {
+  /** A deriv like act_dropout_forward's: relu' times a mask of 0 and 1.25, about half zeros. */
+  function makeDeriv(N: number, C: number, seed: number): Float64Array {
+    const u = uniform(testRng(seed), N * C, 0, 1);
+    return u.map((v) => (v < 0.5 ? 0 : Math.fround(1.25)));
+  }
+
+  it("equals batchnorm_backward then act_dropout_backward, bit for bit, and its scalar twin", () => {
+    eachSize((N, C, label) => {
+      const c = makeCase(N, C, 1300 * N + C);
+      const R = uniform(testRng(1400 * N + C), N * C);
+      const deriv = makeDeriv(N, C, 1500 * N + C);
+      const plain = backward("simd", c, R);
+      const h = new Heap(k);
+      const dz = h.alloc(N * C);
+      k.act_dropout_backward(dz, h.put(plain.dinp), h.put(deriv), N * C);
+      const want = h.get(dz, N * C);
+      const a = backward("simd", c, R, true, deriv);
+      const b = backward("scalar", c, R, true, deriv);
+      expectIdentical(a.dinp, want, `${label} dinp vs unfused`);
+      expectIdentical(a.dgamma, plain.dgamma, `${label} dgamma vs unfused`);
+      expectIdentical(a.dbeta, plain.dbeta, `${label} dbeta vs unfused`);
+      expectIdentical(a.dinp, b.dinp, `${label} dinp twin`);
+      expectIdentical(a.dgamma, b.dgamma, `${label} dgamma twin`);
+      expectIdentical(a.dbeta, b.dbeta, `${label} dbeta twin`);
+    });
+  });
+
+  it("matches central differences of the reference times deriv (the chain rule through the activation)", () => {
+    for (const [N, C] of [[1, 3], [5, 4], [17, 5], [33, 8], [7, 29], [130, 37]] as const) {
+      const c = makeCase(N, C, 1600 * N + C);
+      const R = uniform(testRng(1700 * N + C), N * C);
+      const deriv = makeDeriv(N, C, 1800 * N + C);
+      const loss = (x: Float64Array) => {
+        const { out } = batchnormForwardTrain(x, c.gamma, c.beta, N, C, EPS);
+        let s = 0;
+        for (let i = 0; i < out.length; i++) s += out[i]! * R[i]!;
+        return s;
+      };
+      const want = centralDiff(loss, Float64Array.from(c.x)).map((g, i) => g * deriv[i]!);
+      // deriv scales the gradient by at most 1.25, and so its error.
+      expectClose(backward("simd", c, R, true, deriv).dinp, want, { atol: 1.25 * GRAD.atol, rtol: GRAD.rtol }, `N=${N} C=${C}`);
+    }
+  });
+
+  it("an infinite dout gives exactly 0 at a dead or dropped unit, as act_dropout_backward does", () => {
+    for (const variant of ["simd", "scalar"] as const) {
+      const N = 5, C = 9;
+      const c = makeCase(N, C, 1900);
+      const R = uniform(testRng(1901), N * C);
+      R[2 * C + 4] = Infinity;
+      const deriv = makeDeriv(N, C, 1902);
+      const got = backward(variant, c, R, true, deriv).dinp;
+      for (let i = 0; i < N * C; i++) if (deriv[i] === 0) expect(Object.is(got[i], 0), `${variant} ${i}`).toBe(true);
     }
   });
 });
