@@ -99,8 +99,10 @@ export async function kernels(quick) {
   const adam = [];
   for (const n of [76_000, 1_000_000]) {
     const alloc = arena(k, k.heap_base());
-    const [w, g, m, v] = [n, n, n, n].map(alloc);
-    const r = await perCall(() => k.adam_update(w, g, m, v, n, 1e-3, 0.9, 0.999, 1e-7, 0), it);
+    const [w, g, m, v, hp] = [n, n, n, n, 12].map(alloc);
+    // The step as the host calls it: settings (lr, decay, beta1, beta2, epsilon, l2) from memory.
+    new Float64Array(k.memory.buffer, hp, 6).set([1e-3, 0, 0.9, 0.999, 1e-7, 0]);
+    const r = await perCall(() => k.adam_step(w, g, m, v, n, 0, 1, hp), it);
     adam.push({ n, paramsPerS: rate(r, n) });
   }
   return { dense, mixture, adam };
