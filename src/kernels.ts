@@ -204,8 +204,8 @@ export async function instantiateKernels(module?: WebAssembly.Module): Promise<K
  * Keep a disposed model's instance, its memory zeroed above heap_base, for the next model from
  * the same module (one per module, memories up to 64 MiB; larger ones are left to the GC). With a
  * fresh instance per model, V8 meets new function objects at every kernel call site: the calls
- * stop being inlined (their float arguments are boxed, ~180 bytes per step) and each instance
- * warms up its own JS-to-wasm wrappers (~6 ms of a 60 ms seed fit).
+ * stop being inlined (their float arguments are boxed: at most ~190 bytes per step, measured in
+ * bench/) and each instance warms up its own JS-to-wasm wrappers (~6 ms of a 60 ms seed fit).
  */
 export function releaseKernels(k: Kernels): void {
   const mod = origin.get(k);
