@@ -18,6 +18,7 @@ export * from "./mixture_full";
 export * from "./sample";
 export * from "./adam";
 export * from "./memory";
+export * from "./step";
 // simdmath exports only its array kernels: its f32x4 helpers take v128, which JS cannot pass.
 export {
   exp_f32_array, exp_f32_array_scalar,

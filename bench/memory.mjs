@@ -10,7 +10,7 @@
 // (32x the batches), and the extra scavenges bound what a batch allocates ((extra + 1) MiB / extra
 // batches) while the epochs' own bookkeeping cancels out. With <models> = 2 another model is
 // trained first, so every kernel call site has seen two wasm instances (V8 then stops inlining
-// the calls and boxes their double arguments).
+// the calls, and would box any double argument: the step passes integers only).
 import { PerformanceObserver, constants } from "node:perf_hooks";
 import { MDN } from "../dist/index.js";
 import { seedData, SEED } from "./e2e/workloads.mjs";

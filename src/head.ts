@@ -11,6 +11,7 @@
 import type { Kernels, Ptr } from "./kernels.js";
 
 export type Covariance = "isotropic" | "diagonal" | "full";
+/** The covariance types; a type's index is its code in mixture_step_at (assembly/step.ts). */
 export const COVARIANCES: readonly Covariance[] = ["isotropic", "diagonal", "full"];
 
 /** Floats of one component's sigma block. */
@@ -28,20 +29,12 @@ export interface HeadKernels {
   forward(loss: Ptr, nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
   /** da (N, P) += scale * d nll / d a. */
   backward(da: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
-  /** Training: forward, then backward into da, as one call (one pass for the isotropic head). */
-  forwardBackward(loss: Ptr, nll: Ptr, gamma: Ptr, da: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
   /** pi (N, K), mu (N, K, D), sigma block (N, K, Sk) after activation and floor. */
   params(pi: Ptr, mu: Ptr, scale: Ptr, a: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
 }
 
 export function headKernels(k: Kernels, cov: Covariance): HeadKernels {
-  if (cov === "isotropic") return { forward: k.mixture_forward, backward: k.mixture_backward, forwardBackward: k.mixture_forward_backward, params: k.mixture_params };
-  const [forward, backward, params] = cov === "diagonal"
-    ? [k.mixture_diag_forward, k.mixture_diag_backward, k.mixture_diag_params]
-    : [k.mixture_full_forward, k.mixture_full_backward, k.mixture_full_params];
-  const forwardBackward: HeadKernels["forwardBackward"] = (loss, nll, gamma, da, a, y, N, K, D, floor, sigmaAct, scale) => {
-    forward(loss, nll, gamma, a, y, N, K, D, floor, sigmaAct);
-    backward(da, gamma, a, y, N, K, D, floor, sigmaAct, scale);
-  };
-  return { forward, backward, forwardBackward, params };
+  if (cov === "isotropic") return { forward: k.mixture_forward, backward: k.mixture_backward, params: k.mixture_params };
+  if (cov === "diagonal") return { forward: k.mixture_diag_forward, backward: k.mixture_diag_backward, params: k.mixture_diag_params };
+  return { forward: k.mixture_full_forward, backward: k.mixture_full_backward, params: k.mixture_full_params };
 }

@@ -145,6 +145,15 @@ export interface Kernels {
   // y = mu_k + L_k eps with eps ~ N(0, I) (polar method); state (4) u32 the generator.
   mixture_sample(out: Ptr, comp: Ptr, w: Ptr, mu: Ptr, L: Ptr, N: number, S: number, K: number, D: number, state: Ptr): void;
 
+  // step.ts: the training step's kernels with their float settings read from memory (an f32 at
+  // each *At address, or floor then 1 / n at fs), so a step's calls pass integers only; each
+  // computes exactly what the kernel it names computes. cov: 0 isotropic, 1 diagonal, 2 full.
+  act_dropout_forward_at(out: Ptr, deriv: Ptr, inp: Ptr, n: number, act: number, rateAt: Ptr, state: Ptr): void;
+  batchnorm_forward_train_at(out: Ptr, mean: Ptr, vari: Ptr, inp: Ptr, gamma: Ptr, beta: Ptr, N: number, C: number, epsAt: Ptr): void;
+  batchnorm_backward_at(dinp: Ptr, dgamma: Ptr, dbeta: Ptr, work: Ptr, dout: Ptr, inp: Ptr, mean: Ptr, vari: Ptr, gamma: Ptr, deriv: Ptr, N: number, C: number, epsAt: Ptr): void;
+  batchnorm_update_moving_at(movingMean: Ptr, movingVar: Ptr, mean: Ptr, vari: Ptr, C: number, momentumAt: Ptr): void;
+  mixture_step_at(cov: number, loss: Ptr, nll: Ptr, gamma: Ptr, da: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, sigmaAct: number, fs: Ptr): void;
+
   // adam.ts: one flat loop over n parameters with parallel layouts w, g, m, v (n).
   /** Keras step size: lr / (1 + decay * (t - 1)) * sqrt(1 - beta2^t) / (1 - beta1^t), t >= 1. */
   adam_lr_t(lr: number, decay: number, beta1: number, beta2: number, t: number): number;
@@ -204,8 +213,8 @@ export async function instantiateKernels(module?: WebAssembly.Module): Promise<K
  * Keep a disposed model's instance, its memory zeroed above heap_base, for the next model from
  * the same module (one per module, memories up to 64 MiB; larger ones are left to the GC). With a
  * fresh instance per model, V8 meets new function objects at every kernel call site: the calls
- * stop being inlined (their float arguments are boxed: at most ~190 bytes per step, measured in
- * bench/) and each instance warms up its own JS-to-wasm wrappers (~6 ms of a 60 ms seed fit).
+ * stop being inlined and each instance warms up its own JS-to-wasm wrappers (~6 ms of a 60 ms seed
+ * fit). (A step passes only integers, so the calls allocate nothing either way: see step.ts.)
  */
 export function releaseKernels(k: Kernels): void {
   const mod = origin.get(k);

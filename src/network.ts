@@ -5,7 +5,7 @@
 
 import { ensureMemory, Planner } from "./arena.js";
 import type { ResolvedConfig } from "./config.js";
-import { headKernels, type HeadKernels, scaleSize } from "./head.js";
+import { COVARIANCES, headKernels, type HeadKernels, scaleSize } from "./head.js";
 import { ACT_LINEAR, ACT_RELU, ACT_TANH, type Kernels, type Ptr, SIGMA_EXP, SIGMA_SOFTPLUS } from "./kernels.js";
 
 export interface Tensor {
@@ -74,6 +74,11 @@ export class Network {
   /** All weights in Keras order (layer by layer). */
   readonly tensors: Tensor[] = [];
   private f64 = new Float64Array(0);
+  private f32v = new Float32Array(0);
+  /** The step kernels' float settings (see the constructor). */
+  readonly cst: Ptr;
+  /** mixture_step_at's code for the covariance type: its index in COVARIANCES. */
+  private readonly covCode: number;
   readonly P: number;
   /** Floats of the sigma block per row: K * Sk. */
   readonly S: number;
@@ -109,6 +114,7 @@ export class Network {
     this.head = planned.head;
     this.tensors.push(...planned.tensors);
     this.mixture = headKernels(k, cfg.covariance);
+    this.covCode = COVARIANCES.indexOf(cfg.covariance);
     this.sigmaAct = cfg.sigma.activation === "exp" ? SIGMA_EXP : SIGMA_SOFTPLUS;
     // Addresses: kernels, then other trainables, then moving statistics.
     const kernels = this.tensors.filter((x) => x.l2);
@@ -127,8 +133,30 @@ export class Network {
     this.statsBytes = plan.top - this.stats;
     this.rng = plan.take(4);
     this.hp = plan.take(12);
+    // Float settings of the step kernels (assembly/step.ts): per layer rate, epsilon, momentum;
+    // then the head's floor, 1 / n (written per batch) and a 0 (the rate when not training).
+    this.cst = plan.take(4 * this.layers.length + 4);
     this.fixedEnd = plan.top;
     ensureMemory(k, this.fixedEnd);
+    const c = this.f32();
+    this.layers.forEach((l, i) => c.set([l.dropout, l.bn?.epsilon ?? 0, l.bn?.momentum ?? 0], (this.cst >> 2) + 4 * i));
+    c.set([cfg.sigma.floor, 0, 0], (this.headCst >> 2));
+  }
+
+  /** Where layer i's step settings are: rate, epsilon, momentum (f32 each). */
+  private layerCst(i: number): Ptr {
+    return this.cst + 16 * i;
+  }
+
+  /** Where the head's step settings are: floor, 1 / n, then a 0. */
+  private get headCst(): Ptr {
+    return this.cst + 16 * this.layers.length;
+  }
+
+  /** A float32 view over all of memory, remade only when memory grew: nothing allocated per call. */
+  private f32(): Float32Array {
+    if (this.f32v.buffer !== this.k.memory.buffer) this.f32v = new Float32Array(this.k.memory.buffer);
+    return this.f32v;
   }
 
   grad(p: Ptr): Ptr {
@@ -203,11 +231,11 @@ export class Network {
       const b = s.layers[i]!;
       const size = n * l.units;
       k.dense_forward(b.z, inp, l.kernel.ptr, l.bias.ptr, n, l.inDim, l.units);
-      k.act_dropout_forward(b.act, b.deriv, b.z, n * l.units, ACT[l.activation], training ? l.dropout : 0, this.rng);
+      k.act_dropout_forward_at(b.act, b.deriv, b.z, n * l.units, ACT[l.activation], training ? this.layerCst(i) : this.headCst + 8, this.rng);
       let cur = b.act;
       if (l.bn) {
         if (training) {
-          k.batchnorm_forward_train(b.bn, b.mean, b.vari, cur, l.gamma!.ptr, l.beta!.ptr, n, l.units, l.bn.epsilon);
+          k.batchnorm_forward_train_at(b.bn, b.mean, b.vari, cur, l.gamma!.ptr, l.beta!.ptr, n, l.units, this.layerCst(i) + 4);
         } else {
           k.batchnorm_forward_infer(b.bn, cur, l.gamma!.ptr, l.beta!.ptr, l.movingMean!.ptr, l.movingVar!.ptr, n, l.units, l.bn.epsilon);
         }
@@ -226,7 +254,7 @@ export class Network {
     for (let i = 0; i < this.layers.length; i++) {
       const l = this.layers[i]!;
       const b = s.layers[i]!;
-      if (l.bn) this.k.batchnorm_update_moving(l.movingMean!.ptr, l.movingVar!.ptr, b.mean, b.vari, l.units, l.bn.momentum);
+      if (l.bn) this.k.batchnorm_update_moving_at(l.movingMean!.ptr, l.movingVar!.ptr, b.mean, b.vari, l.units, this.layerCst(i) + 8);
     }
   }
 
@@ -242,8 +270,9 @@ export class Network {
    * gradient (zeroed by zeroGrads) += d (mean NLL) / d a, which backward(s, n, false) starts from.
    */
   trainLoss(s: Scratch, n: number): number {
-    const { outputDim: D, components: K, sigma } = this.cfg;
-    this.mixture.forwardBackward(s.loss, s.nll, s.gamma, s.a + s.gradOffset, s.a, s.y, n, K, D, sigma.floor, this.sigmaAct, 1 / n);
+    const { outputDim: D, components: K } = this.cfg;
+    this.f32()[(this.headCst >> 2) + 1] = 1 / n;
+    this.k.mixture_step_at(this.covCode, s.loss, s.nll, s.gamma, s.a + s.gradOffset, s.a, s.y, n, K, D, this.sigmaAct, this.headCst);
     return this.lossAt(s);
   }
 
@@ -284,7 +313,7 @@ export class Network {
       const b = s.layers[i]!;
       if (l.bn) {
         // Through the batch norm and on through the activation and dropout (deriv) in one kernel.
-        k.batchnorm_backward(b.z + g, this.grad(l.gamma!.ptr), this.grad(l.beta!.ptr), b.work, b.bn + g, b.act, b.mean, b.vari, l.gamma!.ptr, b.deriv, n, l.units, l.bn.epsilon);
+        k.batchnorm_backward_at(b.z + g, this.grad(l.gamma!.ptr), this.grad(l.beta!.ptr), b.work, b.bn + g, b.act, b.mean, b.vari, l.gamma!.ptr, b.deriv, n, l.units, this.layerCst(i) + 4);
       } else {
         k.act_dropout_backward(b.z + g, b.act + g, b.deriv, n * l.units);
       }

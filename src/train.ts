@@ -147,8 +147,9 @@ export function readOrder(net: Network, ar: TrainArena, n: number): Uint32Array 
  * statistics are folded in only after the check); an overflowing update is found after it, and the
  * caller restores the epoch's starting state.
  */
-function step(net: Network, s: Scratch, m: number, o: AdamSettings, loss: number): NonFiniteCause | null {
-  if (!Number.isFinite(loss)) return "loss";
+function step(net: Network, s: Scratch, m: number, o: AdamSettings, lossFinite: boolean): NonFiniteCause | null {
+  // A flag, not the loss: a double argument is boxed whenever V8 does not inline the call.
+  if (!lossFinite) return "loss";
   net.backward(s, m, false);
   if (!net.gradsFinite()) return "gradients";
   net.updateMovingStats(s);
@@ -179,7 +180,7 @@ function runBatches(net: Network, plan: TrainPlan, ar: TrainArena, from: number,
     const batchNll = net.trainLoss(s, m);
     // Keras reports the regularised loss: data term plus l2 * sum(w^2) as it was for this batch.
     const batchLoss = batchNll / m + (l2 > 0 ? l2 * net.kernelSumSquares() : 0) + plan.lossOffset;
-    const cause = step(net, s, m, plan.optimizer, batchLoss);
+    const cause = step(net, s, m, plan.optimizer, Number.isFinite(batchLoss));
     if (cause !== null) {
       acc[2] = b;
       return cause === "loss" ? 0 : cause === "gradients" ? 1 : 2;

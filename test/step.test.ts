@@ -1,0 +1,85 @@
+// The step kernels with float settings in memory (assembly/step.ts) against the kernels they wrap,
+// called with the same settings as arguments: bit for bit, at sizes below, at and past 4 lanes.
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Kernels, Ptr } from "../src/kernels.js";
+import { ACT_RELU, ACT_TANH } from "../src/kernels.js";
+import { Heap, loadKernels, testRng, uniform } from "./util.js";
+
+let k: Kernels;
+beforeAll(async () => {
+  k = await loadKernels();
+});
+
+/** Run `call` on fresh copies of `inputs` (same values each time); return every buffer after it. */
+function runOn(inputs: Float64Array[], call: (h: Heap, p: Ptr[]) => void): number[][] {
+  const h = new Heap(k);
+  const p = inputs.map((x) => h.put(x));
+  call(h, p);
+  return p.map((q, i) => Array.from(h.f32(q, inputs[i]!.length)));
+}
+
+/** An f32 setting in memory. */
+function at(h: Heap, ...values: number[]): Ptr {
+  return h.put(values);
+}
+
+const RATE = 0.2, EPS = 1e-3, MOMENTUM = 0.99, FLOOR = 1e-2;
+
+describe("step kernels read their float settings from memory", () => {
+  for (const n of [1, 3, 4, 5, 33]) {
+    it(`act_dropout_forward_at = act_dropout_forward, n = ${n} (relu and tanh)`, () => {
+      for (const act of [ACT_RELU, ACT_TANH]) {
+        const rng = testRng(n + act);
+        const inputs = [new Float64Array(n), new Float64Array(n), uniform(rng, n, -2, 2), new Float64Array([1, 2, 3, 4])];
+        const a = runOn(inputs, (h, [o, d, x, s]) => k.act_dropout_forward_at(o!, d!, x!, n, act, at(h, RATE), s!));
+        const b = runOn(inputs, (_h, [o, d, x, s]) => k.act_dropout_forward(o!, d!, x!, n, act, RATE, s!));
+        expect(a).toEqual(b);
+      }
+    });
+
+    it(`batch norm's forward, backward and moving-statistics update at N = ${n}, C = ${n + 2}`, () => {
+      const N = n, C = n + 2;
+      const rng = testRng(40 + n);
+      const bufs = () => [
+        new Float64Array(N * C), new Float64Array(C), new Float64Array(C), uniform(rng, N * C, -2, 2), uniform(rng, C, 0.5, 1.5), uniform(rng, C),
+      ];
+      const fwd = bufs();
+      const a = runOn(fwd, (h, [o, m, v, x, g, b]) => k.batchnorm_forward_train_at(o!, m!, v!, x!, g!, b!, N, C, at(h, EPS)));
+      const b = runOn(fwd, (_h, [o, m, v, x, g, b2]) => k.batchnorm_forward_train(o!, m!, v!, x!, g!, b2!, N, C, EPS));
+      expect(a).toEqual(b);
+      const [, mean, vari, x, gamma] = a.map((r) => Float64Array.from(r));
+      const back = [new Float64Array(N * C), new Float64Array(C), new Float64Array(C), new Float64Array(3 * C), uniform(rng, N * C), x!, mean!, vari!, gamma!, uniform(rng, N * C, 0, 1.25)];
+      const c = runOn(back, (h, p) => k.batchnorm_backward_at(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!, p[5]!, p[6]!, p[7]!, p[8]!, p[9]!, N, C, at(h, EPS)));
+      const d = runOn(back, (_h, p) => k.batchnorm_backward(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!, p[5]!, p[6]!, p[7]!, p[8]!, p[9]!, N, C, EPS));
+      expect(c).toEqual(d);
+      const mov = [uniform(rng, C), uniform(rng, C, 0.5, 2), mean!, vari!];
+      const e = runOn(mov, (h, [mm, mv, m, v]) => k.batchnorm_update_moving_at(mm!, mv!, m!, v!, C, at(h, MOMENTUM)));
+      const f = runOn(mov, (_h, [mm, mv, m, v]) => k.batchnorm_update_moving(mm!, mv!, m!, v!, C, MOMENTUM));
+      expect(e).toEqual(f);
+    });
+  }
+
+  for (const [cov, name] of [[0, "isotropic"], [1, "diagonal"], [2, "full"]] as const) {
+    for (const N of [1, 4, 5]) {
+      it(`mixture_step_at (${name}, N = ${N}) = the type's forward then backward (or the fused isotropic kernel)`, () => {
+        const K = 3, D = 2;
+        const S = cov === 0 ? 1 : cov === 1 ? D : (D * (D + 1)) / 2;
+        const P = K + K * D + K * S;
+        const rng = testRng(70 + 10 * cov + N);
+        const scale = 1 / N;
+        const inputs = [new Float64Array(2), new Float64Array(N), new Float64Array(N * K), uniform(rng, N * P, -0.1, 0.1), uniform(rng, N * P, -2, 2), uniform(rng, N * D, -2, 2)];
+        const a = runOn(inputs, (h, [loss, nll, gamma, da, a0, y]) => k.mixture_step_at(cov, loss!, nll!, gamma!, da!, a0!, y!, N, K, D, 0, at(h, FLOOR, scale)));
+        const b = runOn(inputs, (_h, [loss, nll, gamma, da, a0, y]) => {
+          if (cov === 0) k.mixture_forward_backward(loss!, nll!, gamma!, da!, a0!, y!, N, K, D, FLOOR, 0, scale);
+          const [fw, bw] = cov === 1 ? [k.mixture_diag_forward, k.mixture_diag_backward] : [k.mixture_full_forward, k.mixture_full_backward];
+          if (cov !== 0) {
+            fw(loss!, nll!, gamma!, a0!, y!, N, K, D, FLOOR, 0);
+            bw(da!, gamma!, a0!, y!, N, K, D, FLOOR, 0, scale);
+          }
+        });
+        expect(a).toEqual(b);
+        expect(a[3]).not.toEqual(Array.from(inputs[3]!, Math.fround)); // the gradient was added
+      });
+    }
+  }
+});
