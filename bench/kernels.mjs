@@ -90,9 +90,11 @@ export async function kernels(quick) {
   for (const [K, D] of [[4, 2], [8, 2], [16, 16]]) {
     const N = 256, P = K + K * D + K;
     const alloc = arena(k, k.heap_base());
-    const [loss, nll, gamma, a, y, da] = [2, N, N * K, N * P, N * D, N * P].map(alloc);
-    // The training step's call: loss and gradient in one pass (isotropic head).
-    const r = await perCall(() => k.mixture_forward_backward(loss, nll, gamma, da, a, y, N, K, D, 1e-4, 0, 1 / N), it);
+    const [loss, nll, gamma, a, y, da, fs] = [2, N, N * K, N * P, N * D, N * P, 2].map(alloc);
+    // The training step's call: loss and gradient in one pass (isotropic head, code 0), with the
+    // sigma floor and 1 / N read from memory as the host passes them.
+    new Float32Array(k.memory.buffer, fs, 2).set([1e-4, 1 / N]);
+    const r = await perCall(() => k.mixture_step_at(0, loss, nll, gamma, da, a, y, N, K, D, 0, fs), it);
     mixture.push({ K, D, N, rowsPerS: rate(r, N) });
   }
   // Adam over W2's parameter count (about 76k) and a 1M-parameter region, params/s.

@@ -108,7 +108,7 @@ md.push("## Kernels", "");
 md.push("Dense layer, square (I = O = width). Forward is one product (2·N·I·O flops); backward is dinp and dw (4·N·I·O flops) plus db.", "");
 md.push("| N | width | forward GFLOP/s | % of peak | backward GFLOP/s | % of peak |", "| --- | --- | --- | --- | --- | --- |");
 for (const d of kern.dense) md.push(`| ${d.N} | ${d.I} | ${mmm(d.forward)} | ${pct(d.forward.median)} | ${mmm(d.backward)} | ${pct(d.backward.median)} |`);
-md.push("", "Mixture NLL with its gradient, as a training step calls it (mixture_forward_backward, isotropic, exp sigma, batch of 256 rows):", "");
+md.push("", "Mixture NLL with its gradient, as a training step calls it (mixture_step_at: mixture_forward_backward, isotropic, exp sigma, batch of 256 rows):", "");
 md.push("| K | D | rows/s |", "| --- | --- | --- |");
 for (const m of kern.mixture) md.push(`| ${m.K} | ${m.D} | ${mmm(m.rowsPerS, 0)} |`);
 md.push("", "Adam (one flat loop over the parameter region):", "");
