@@ -13,7 +13,7 @@ const here = new URL(".", import.meta.url).pathname;
 const started = new Date();
 const log = (s) => process.stderr.write(s + "\n");
 
-execFileSync("npx", ["asc", "bench/assembly/peak.ts", "--enable", "simd", "-O3", "--runtime", "stub", "--noAssert", "--initialMemory", "8", "-o", "bench/build/peak.wasm"], { cwd: here + "..", stdio: "inherit" });
+execFileSync("npx", ["asc", "bench/assembly/peak.ts", "--enable", "simd", "-O3", "--runtime", "stub", "--noAssert", "--initialMemory", "8", "-o", "bench/build/peak.wasm", "--textFile", "bench/build/peak.wat"], { cwd: here + "..", stdio: "inherit" });
 
 const mach = machine();
 log(`machine: ${mach.cpu}, ${mach.cores} cores, load ${mach.loadavg.join(" ")}`);
