@@ -32,9 +32,10 @@
 // variance (sum dout * xhat = invstd * sum dout * (x - mean); dinp per channel as
 // a * dout - ks - (x - mean) * kx, see the scalar twin), so the forward saves an (N, C) store.
 // The SIMD backward sums down each pair of channel groups (sums in registers), leaves a, ks, kx in
-// the caller's work (3, C), then writes dinp row by row: a walk down the rows per channel group
-// costs about twice as much per buffer it streams as a contiguous pass (a 256 x 256 backward with
-// deriv: ~80 us against ~100 us for the walk plus act_dropout_backward).
+// the caller's work (3, C), then walks down the same pair's rows again writing dinp with the
+// constants in registers. (Writing dinp row by row over all channels instead, with the constants
+// reloaded from work for every vector, ran 20-25% slower at 128 x 32 and at 256 x 256: its loop
+// holds more pointers than x64 has registers.)
 //
 // Variance: the corrected two-pass algorithm (Chan, Golub & LeVeque 1983, "Algorithms for
 // computing the sample variance", eq. 1.7). Pass 1 gives the mean; pass 2 sums the deviations
@@ -42,6 +43,12 @@
 // error of the mean, so mean += sum d / N refines the mean and var = sum d^2 / N - (sum d / N)^2.
 // One-pass E[x^2] - E[x]^2 cancels catastrophically when |mean| >> std (a channel at 1e4 + noise
 // loses every digit of its variance in float32); the two-pass form never subtracts large numbers.
+//
+// Sums. The training forward's two sums down the rows (pass 1, pass 2) take the even rows into one
+// sum and the odd rows into another and add the two at the end, in the twin as in the SIMD kernel:
+// two independent chains of additions instead of one whose latency bounds the pass. The forward
+// then normalizes as (x - mean) * a + beta with a = gamma * invstd per channel (one multiply per
+// element fewer than gamma * ((x - mean) * invstd) + beta).
 //
 // Every kernel processes channel groups independently with the same float32 operations in the
 // same order as its scalar twin (no fused multiply-add in wasm SIMD), so the two agree bit for bit.
@@ -81,18 +88,30 @@ function forward_train_channels(
   for (let c = c0; c < C; c++) {
     const off = <usize>c << 2;
     const inp_c = inp + off;
-    // Pass 1: the mean.
-    let s: f32 = 0;
-    for (let n = 0; n < N; n++) s += load<f32>(inp_c + <usize>n * rowBytes);
-    let mu = s / fN;
-    // Pass 2: deviations from that mean; sd is the mean's rounding error times N (see header).
-    let sd: f32 = 0;
-    let q: f32 = 0;
-    for (let n = 0; n < N; n++) {
-      const d = load<f32>(inp_c + <usize>n * rowBytes) - mu;
-      sd += d;
-      q += d * d;
+    // Pass 1: the mean. Every sum down the rows takes even rows into one sum and odd rows into
+    // another and adds the two at the end (see "Sums" in the header).
+    let sa: f32 = 0, sb: f32 = 0;
+    let n = 0;
+    for (; n + 1 < N; n += 2) {
+      sa += load<f32>(inp_c + <usize>n * rowBytes);
+      sb += load<f32>(inp_c + <usize>(n + 1) * rowBytes);
     }
+    if (n < N) sa += load<f32>(inp_c + <usize>n * rowBytes);
+    let mu = (sa + sb) / fN;
+    // Pass 2: deviations from that mean; sd is the mean's rounding error times N (see header).
+    let sda: f32 = 0, qa: f32 = 0, sdb: f32 = 0, qb: f32 = 0;
+    for (n = 0; n + 1 < N; n += 2) {
+      const da = load<f32>(inp_c + <usize>n * rowBytes) - mu;
+      const db = load<f32>(inp_c + <usize>(n + 1) * rowBytes) - mu;
+      sda += da; qa += da * da;
+      sdb += db; qb += db * db;
+    }
+    if (n < N) {
+      const da = load<f32>(inp_c + <usize>n * rowBytes) - mu;
+      sda += da; qa += da * da;
+    }
+    const sd = sda + sdb;
+    const q = qa + qb;
     const e = sd / fN;
     mu += e;
     // q / N >= e^2 in exact arithmetic; max keeps rounding from producing a negative variance.
@@ -100,13 +119,13 @@ function forward_train_channels(
     const invstd = <f32>1 / sqrt<f32>(va + eps);
     store<f32>(mean + off, mu);
     store<f32>(vari + off, va);
-    // Pass 3: normalize, then scale and shift.
-    const g = load<f32>(gamma + off);
+    // Pass 3: normalize, scale and shift as (x - mean) * a + beta with a = gamma * invstd once
+    // per channel. (x - mean) stays one factor: expanding it cancels large terms for |mean| >> std.
+    const a = load<f32>(gamma + off) * invstd;
     const b = load<f32>(beta + off);
-    for (let n = 0; n < N; n++) {
+    for (n = 0; n < N; n++) {
       const at = <usize>n * rowBytes + off;
-      const xh = (load<f32>(inp + at) - mu) * invstd;
-      store<f32>(out + at, g * xh + b);
+      store<f32>(out + at, (load<f32>(inp + at) - mu) * a + b);
     }
   }
 }
@@ -140,23 +159,38 @@ function forward_train_block(
 ): void {
   const vN = f32x4.splat(<f32>N);
   const zero = f32x4.splat(0);
-  let s0 = zero, s1 = zero;
-  for (let n = 0; n < N; n++) {
-    const r = inp + <usize>n * rowBytes;
-    s0 = f32x4.add(s0, v128.load(r + o0));
-    s1 = f32x4.add(s1, v128.load(r + o1));
+  // Even rows (a) and odd rows (b) in separate sums, as the twin.
+  const last = inp + <usize>(N - 1) * rowBytes;
+  const odd = (N & 1) != 0;
+  let s0a = zero, s1a = zero, s0b = zero, s1b = zero;
+  let r = inp;
+  for (; r < last; r += 2 * rowBytes) {
+    s0a = f32x4.add(s0a, v128.load(r + o0)); s0b = f32x4.add(s0b, v128.load(r + rowBytes + o0));
+    s1a = f32x4.add(s1a, v128.load(r + o1)); s1b = f32x4.add(s1b, v128.load(r + rowBytes + o1));
   }
-  const m0 = f32x4.div(s0, vN), m1 = f32x4.div(s1, vN);
-  let d0 = zero, d1 = zero, q0 = zero, q1 = zero;
-  for (let n = 0; n < N; n++) {
-    const r = inp + <usize>n * rowBytes;
-    const t0 = f32x4.sub(v128.load(r + o0), m0);
-    const t1 = f32x4.sub(v128.load(r + o1), m1);
-    d0 = f32x4.add(d0, t0); q0 = f32x4.add(q0, f32x4.mul(t0, t0));
-    d1 = f32x4.add(d1, t1); q1 = f32x4.add(q1, f32x4.mul(t1, t1));
+  if (odd) {
+    s0a = f32x4.add(s0a, v128.load(r + o0));
+    s1a = f32x4.add(s1a, v128.load(r + o1));
   }
-  store_stats(mean + o0, vari + o0, m0, d0, q0, vN);
-  store_stats(mean + o1, vari + o1, m1, d1, q1, vN);
+  const m0 = f32x4.div(f32x4.add(s0a, s0b), vN), m1 = f32x4.div(f32x4.add(s1a, s1b), vN);
+  let d0a = zero, d1a = zero, q0a = zero, q1a = zero;
+  let d0b = zero, d1b = zero, q0b = zero, q1b = zero;
+  for (r = inp; r < last; r += 2 * rowBytes) {
+    const t0a = f32x4.sub(v128.load(r + o0), m0), t0b = f32x4.sub(v128.load(r + rowBytes + o0), m0);
+    const t1a = f32x4.sub(v128.load(r + o1), m1), t1b = f32x4.sub(v128.load(r + rowBytes + o1), m1);
+    d0a = f32x4.add(d0a, t0a); q0a = f32x4.add(q0a, f32x4.mul(t0a, t0a));
+    d0b = f32x4.add(d0b, t0b); q0b = f32x4.add(q0b, f32x4.mul(t0b, t0b));
+    d1a = f32x4.add(d1a, t1a); q1a = f32x4.add(q1a, f32x4.mul(t1a, t1a));
+    d1b = f32x4.add(d1b, t1b); q1b = f32x4.add(q1b, f32x4.mul(t1b, t1b));
+  }
+  if (odd) {
+    const t0a = f32x4.sub(v128.load(r + o0), m0);
+    const t1a = f32x4.sub(v128.load(r + o1), m1);
+    d0a = f32x4.add(d0a, t0a); q0a = f32x4.add(q0a, f32x4.mul(t0a, t0a));
+    d1a = f32x4.add(d1a, t1a); q1a = f32x4.add(q1a, f32x4.mul(t1a, t1a));
+  }
+  store_stats(mean + o0, vari + o0, m0, f32x4.add(d0a, d0b), f32x4.add(q0a, q0b), vN);
+  store_stats(mean + o1, vari + o1, m1, f32x4.add(d1a, d1b), f32x4.add(q1a, q1b), vN);
   normalize_rows(out, inp, mean, vari, gamma, beta, N, rowBytes, eps, o0, o1);
 }
 
@@ -168,15 +202,15 @@ function normalize_rows(
   N: i32, rowBytes: usize, eps: f32, o0: usize, o1: usize,
 ): void {
   const mu0 = v128.load(mean + o0), mu1 = v128.load(mean + o1);
-  const i0 = invstd_f32x4(vari + o0, eps), i1 = invstd_f32x4(vari + o1, eps);
-  const g0 = v128.load(gamma + o0), g1 = v128.load(gamma + o1);
+  const a0 = f32x4.mul(v128.load(gamma + o0), invstd_f32x4(vari + o0, eps));
+  const a1 = f32x4.mul(v128.load(gamma + o1), invstd_f32x4(vari + o1, eps));
   const b0 = v128.load(beta + o0), b1 = v128.load(beta + o1);
   for (let n = 0; n < N; n++) {
     const r = <usize>n * rowBytes;
     const x = inp + r;
     const y = out + r;
-    v128.store(y + o0, f32x4.add(f32x4.mul(g0, f32x4.mul(f32x4.sub(v128.load(x + o0), mu0), i0)), b0));
-    v128.store(y + o1, f32x4.add(f32x4.mul(g1, f32x4.mul(f32x4.sub(v128.load(x + o1), mu1), i1)), b1));
+    v128.store(y + o0, f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + o0), mu0), a0), b0));
+    v128.store(y + o1, f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + o1), mu1), a1), b1));
   }
 }
 
@@ -367,12 +401,13 @@ export function batchnorm_backward(
   // work's rows are vBytes apart (16-byte aligned whatever C is).
   const vBytes = <usize>G << 4;
   for (let c = 0; c < G; c += 2) {
-    backward_block(work, vBytes, dgamma, dbeta, dout, inp, mean, vari, gamma, N, rowBytes, eps, group(c, G), group(c + 1, G));
-  }
-  // One loop per use of deriv, resolved at compile time (a branch per vector spills, dropout.ts).
-  if (dinp != 0) {
-    if (deriv != 0) backward_rows(dinp, work, dout, inp, mean, deriv, true, N, rowBytes, vBytes);
-    else backward_rows(dinp, work, dout, inp, mean, deriv, false, N, rowBytes, vBytes);
+    const o0 = group(c, G), o1 = group(c + 1, G);
+    backward_block(work, vBytes, dgamma, dbeta, dout, inp, mean, vari, gamma, N, rowBytes, eps, o0, o1);
+    // One loop per use of deriv, resolved at compile time (a branch per vector spills, dropout.ts).
+    if (dinp != 0) {
+      if (deriv != 0) backward_walk(dinp, work, vBytes, dout, inp, mean, deriv, true, N, rowBytes, o0, o1);
+      else backward_walk(dinp, work, vBytes, dout, inp, mean, deriv, false, N, rowBytes, o0, o1);
+    }
   }
   backward_channels(dinp, dgamma, dbeta, dout, inp, mean, vari, gamma, deriv, N, C, eps, G << 2);
 }
@@ -417,31 +452,31 @@ function store_consts(work_g: usize, stride: usize, g: v128, i: v128, so: v128, 
   v128.store(work_g + 2 * stride, f32x4.mul(f32x4.mul(k, sx), i));
 }
 
-/** dinp (N, C) on the whole channel groups, row by row from the constants in work, times deriv if fused. */
+/**
+ * dinp on the two channel groups at byte offsets o0, o1, walking down the rows with the groups'
+ * constants (from work) in registers, times deriv if fused (act_dropout_backward's step).
+ */
 // @ts-ignore: decorator
 @inline
-function backward_rows(
-  dinp: usize, work: usize, dout: usize, inp: usize, mean: usize, deriv: usize, fused: bool,
-  N: i32, rowBytes: usize, vBytes: usize,
+function backward_walk(
+  dinp: usize, work: usize, vBytes: usize, dout: usize, inp: usize, mean: usize, deriv: usize, fused: bool,
+  N: i32, rowBytes: usize, o0: usize, o1: usize,
 ): void {
   const zero = f32x4.splat(0);
-  const a = work, ks = work + vBytes, kx = work + 2 * vBytes;
-  // Two rows at a time share the constants' loads; an odd last row is done twice (same values).
-  for (let n = 0; n < N; n += 2) {
-    const r0 = <usize>n * rowBytes, r1 = <usize>min(n + 1, N - 1) * rowBytes;
-    for (let o: usize = 0; o < vBytes; o += 16) {
-      const m = v128.load(mean + o), av = v128.load(a + o), ksv = v128.load(ks + o), kxv = v128.load(kx + o);
-      let v0 = dinp_terms(v128.load(dout + r0 + o), v128.load(inp + r0 + o), m, av, ksv, kxv);
-      let v1 = dinp_terms(v128.load(dout + r1 + o), v128.load(inp + r1 + o), m, av, ksv, kxv);
-      if (fused) {
-        // act_dropout_backward's step (dropout.ts).
-        const d0 = v128.load(deriv + r0 + o), d1 = v128.load(deriv + r1 + o);
-        v0 = v128.and(f32x4.mul(v0, d0), f32x4.ne(d0, zero));
-        v1 = v128.and(f32x4.mul(v1, d1), f32x4.ne(d1, zero));
-      }
-      v128.store(dinp + r0 + o, v0);
-      v128.store(dinp + r1 + o, v1);
+  const m0 = v128.load(mean + o0), a0 = v128.load(work + o0), ks0 = v128.load(work + vBytes + o0), kx0 = v128.load(work + 2 * vBytes + o0);
+  const m1 = v128.load(mean + o1), a1 = v128.load(work + o1), ks1 = v128.load(work + vBytes + o1), kx1 = v128.load(work + 2 * vBytes + o1);
+  const end = <usize>N * rowBytes;
+  for (let r: usize = 0; r < end; r += rowBytes) {
+    let v0 = dinp_terms(v128.load(dout + r + o0), v128.load(inp + r + o0), m0, a0, ks0, kx0);
+    let v1 = dinp_terms(v128.load(dout + r + o1), v128.load(inp + r + o1), m1, a1, ks1, kx1);
+    if (fused) {
+      // act_dropout_backward's step (dropout.ts).
+      const d0 = v128.load(deriv + r + o0), d1 = v128.load(deriv + r + o1);
+      v0 = v128.and(f32x4.mul(v0, d0), f32x4.ne(d0, zero));
+      v1 = v128.and(f32x4.mul(v1, d1), f32x4.ne(d1, zero));
     }
+    v128.store(dinp + r + o0, v0);
+    v128.store(dinp + r + o1, v1);
   }
 }
 

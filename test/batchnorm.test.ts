@@ -134,11 +134,13 @@ function updateMoving(
 /**
  * Every pair of SIZES, plus wide and tall cases with many whole vectors and a tail, and channel
  * counts whose 4-channel groups (G = C / 4) end part-way through the kernels' blocks of 2 and 4
- * groups: G = 6 and 7 (C = 24, 29) as well as G = 1, 2, 9 among the others.
+ * groups: G = 6 and 7 (C = 24, 29) as well as G = 1, 2, 9 among the others. The sums down the
+ * rows go two rows at a time (one pair only: N = 2; odd N among SIZES), and N = 26, C = 32 is
+ * the seed workload's last batch.
  */
 function eachSize(body: (N: number, C: number, label: string) => void): void {
   const pairs = SIZES.flatMap((N) => SIZES.map((C) => [N, C] as const));
-  for (const [N, C] of [...pairs, [3, 1027], [130, 37], [5, 24], [7, 29]] as const) body(N, C, `N=${N} C=${C}`);
+  for (const [N, C] of [...pairs, [3, 1027], [130, 37], [5, 24], [7, 29], [2, 9], [26, 32]] as const) body(N, C, `N=${N} C=${C}`);
 }
 
 describe("batchnorm_forward_train", () => {

@@ -32,6 +32,9 @@ const GRAD: Tol = { atol: 1e-7, rtol: 2e-7 };
 const TANH_GRAD: Tol = { atol: 1.2e-6, rtol: 2e-7 };
 
 const LARGE = 1027; // many whole vectors plus a tail of 3
+// The forward takes blocks of 8 elements (one 32-bit draw per lane decides two elements) and runs
+// the last n % 8 through a padded block: remainders 4 to 7 after whole blocks, and whole blocks only.
+const BLOCK_SIZES = [...SIZES, 12, 15, 16, 20];
 
 let k: Kernels;
 beforeAll(async () => {
@@ -89,7 +92,7 @@ function inputs(n: number, seed: number, withZeros = true): Float64Array {
 
 describe.each(VARIANTS)("act_dropout_forward (%s)", (name, fwd) => {
   describe.each(ACTS)("$name", ({ name: act, code }) => {
-    it.each([...SIZES, LARGE])("matches the reference: same draws, same keep decisions, n = %i", (n) => {
+    it.each([...BLOCK_SIZES, LARGE])("matches the reference: same draws, same keep decisions, n = %i", (n) => {
       const x = inputs(n, 100 + n);
       const state0 = seeded(BigInt(1000 + n));
       const got = runForward(fwd(), code, x, RATE, state0);
@@ -152,13 +155,18 @@ describe.each(VARIANTS)("act_dropout_forward (%s)", (name, fwd) => {
     expect(Math.fround(1 / Math.fround(1 - RATE))).toBe(1.25);
   });
 
-  it("the keep rule u >= rate holds at the edges: rate just above 0 and just below 1", () => {
-    for (const rate of [Math.fround(1e-7), 2 ** -24, Math.fround(1 - 2 ** -24), Math.fround(0.999)]) {
+  it("the keep rule u >= rate holds at the edges: rate just above 0 and just below 1, and at T = ceil(rate * 2^16)'s limits", () => {
+    // 2^-16 and 1 - 2^-16 are multiples of 2^-16 (T = 1 and 65535); above 1 - 2^-16, T = 65536
+    // and nothing is kept; 0.5 puts the signed threshold of the SIMD compare at -1.
+    const rates = [Math.fround(1e-7), 2 ** -24, 2 ** -16, Math.fround(2 ** -16 + 2 ** -30), 0.5, 1 - 2 ** -16, Math.fround(1 - 2 ** -24), Math.fround(0.999)];
+    for (const rate of rates) {
       const n = 4099;
       const state0 = seeded(21n);
       const got = runForward(fwd(), ACT_LINEAR, new Float64Array(n).fill(1), rate, state0);
       const want = dropoutMask(n, rate, state0.slice());
       expectIdentical(got.deriv.map((m) => (m === 0 ? 0 : 1)), want.map((m) => (m === 0 ? 0 : 1)), `${name} rate ${rate}`);
+      // Above 1 - 2^-16 no 16-bit u reaches the rate: every element is dropped.
+      if (rate > 1 - 2 ** -16) expect(got.deriv.every((m) => m === 0), `${name} rate ${rate}`).toBe(true);
     }
   });
 });
@@ -220,7 +228,7 @@ describe("the dropout mask's statistics (100k elements, rate 0.2; within 4 stand
 });
 
 describe("act_dropout SIMD vs scalar twin", () => {
-  it.each([...SIZES, LARGE, 100_000])("same seed: identical output, derivative and final state, n = %i", (n) => {
+  it.each([...BLOCK_SIZES, LARGE, 100_000])("same seed: identical output, derivative and final state, n = %i", (n) => {
     const x = inputs(n, 300 + n);
     for (const { name, code } of ACTS) {
       for (const rate of [0, RATE, 0.5]) {

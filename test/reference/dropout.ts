@@ -19,15 +19,12 @@ export function xoshiroNext(s: Uint32Array): number {
   return result;
 }
 
-/** Uniform in [0, 1) from the top 24 bits, as rng_uniform in assembly/random.ts. */
-export function xoshiroUniform(s: Uint32Array): number {
-  return (xoshiroNext(s) >>> 8) / 16777216;
-}
-
 /**
  * The dropout mask for n elements at rate > 0: 16 draws from `state` (advanced in place) seed four
- * xoshiro128** streams, lane j from draws 4j .. 4j+3 (all zero -> first word 1); element i takes
- * the next output u of lane i % 4 and is kept, with value 1 / (1 - rate), when u >= rate.
+ * xoshiro128** streams, lane j from draws 4j .. 4j+3 (all zero -> first word 1). Elements go in
+ * blocks of 8: the t-th output x of lane j decides element 8t + j by its low 16 bits and element
+ * 8t + 4 + j by its high 16 bits. A half h gives u = (h XOR 0x8000) / 65536, and the element is
+ * kept, with value 1 / (1 - rate), when u >= rate.
  */
 export function dropoutMask(n: number, rate: number, state: Uint32Array): Float64Array {
   const lanes = [0, 1, 2, 3].map(() => {
@@ -36,7 +33,17 @@ export function dropoutMask(n: number, rate: number, state: Uint32Array): Float6
     return s;
   });
   const mask = new Float64Array(n);
-  for (let i = 0; i < n; i++) mask[i] = xoshiroUniform(lanes[i % 4]!) >= rate ? 1 / (1 - rate) : 0;
+  for (let b = 0; b < n; b += 8) {
+    for (let j = 0; j < 4; j++) {
+      const x = xoshiroNext(lanes[j]!);
+      const halves = [x & 0xffff, x >>> 16];
+      for (let half = 0; half < 2; half++) {
+        const i = b + 4 * half + j;
+        const u = (halves[half]! ^ 0x8000) / 65536;
+        if (i < n) mask[i] = u >= rate ? 1 / (1 - rate) : 0;
+      }
+    }
+  }
   return mask;
 }
 
