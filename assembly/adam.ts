@@ -57,17 +57,19 @@ export function adam_update_scalar(
   lrT: f32, beta1: f32, beta2: f32, eps: f32, l2: f32,
 ): bool {
   assert(n >= 0);
-  return adam_update_from(w, g, m, v, n, lrT, beta1, beta2, eps, l2, 0) == 0;
+  return adam_update_from(w, g, m, v, n, n, lrT, beta1, beta2, eps, l2, 0) == 0;
 }
 
 /**
- * Parameters i0 .. n-1 of one Adam step: the scalar twin, and the SIMD kernel's tail. Returns the
- * sum of x - x over the new w, m and v: 0 when all are finite, NaN otherwise.
+ * Parameters i0 .. n-1 of one Adam step, the first nK of them with the L2 term: the scalar twin,
+ * and the SIMD kernel's tail. Returns the sum of x - x over the new w and v: 0 when all new w, m
+ * and v are finite, NaN otherwise. m needs no check of its own: with v finite, sqrt(v) + eps is
+ * finite and positive, so a non-finite m makes the step and so w non-finite.
  */
 // @ts-ignore: decorator
 @inline
 function adam_update_from(
-  w: usize, g: usize, m: usize, v: usize, n: i32,
+  w: usize, g: usize, m: usize, v: usize, nK: i32, n: i32,
   lrT: f32, beta1: f32, beta2: f32, eps: f32, l2: f32, i0: i32,
 ): f32 {
   let bad: f32 = 0;
@@ -77,7 +79,8 @@ function adam_update_from(
   for (let i = i0; i < n; i++) {
     const off = <usize>i << 2;
     const wi = load<f32>(w + off);
-    const gi = load<f32>(g + off) + twoL2 * wi;
+    // Past the kernels the term is 0 * w, as in the SIMD kernel's lanes (it keeps -0 and NaN as is).
+    const gi = load<f32>(g + off) + (i < nK ? twoL2 : 0) * wi;
     const mi = beta1 * load<f32>(m + off) + rest1 * gi;
     const vi = beta2 * load<f32>(v + off) + rest2 * (gi * gi);
     store<f32>(m + off, mi);
@@ -86,7 +89,7 @@ function adam_update_from(
     // when both moments are zero.
     const wn = wi - lrT * mi / (sqrt<f32>(vi) + eps);
     store<f32>(w + off, wn);
-    bad += (wn - wn) + (mi - mi) + (vi - vi);
+    bad += (wn - wn) + (vi - vi);
   }
   return bad;
 }
@@ -100,9 +103,41 @@ export function adam_update(
   w: usize, g: usize, m: usize, v: usize, n: i32,
   lrT: f32, beta1: f32, beta2: f32, eps: f32, l2: f32,
 ): bool {
-  assert(n >= 0);
+  return adam_region(w, g, m, v, n, n, lrT, beta1, beta2, eps, l2);
+}
+
+/**
+ * Adam on the 4 parameters at w, g, m, v (adam_update_from's arithmetic, lane by lane); returns
+ * (w - w) + (v - v) of the new values.
+ */
+// @ts-ignore: decorator
+@inline
+function adamVec(
+  w: usize, g: usize, m: usize, v: usize, twoL2: v128, b1: v128, b2: v128, rest1: v128, rest2: v128, vlr: v128,
+  veps: v128,
+): v128 {
+  const wi = v128.load(w);
+  const gi = f32x4.add(v128.load(g), f32x4.mul(twoL2, wi));
+  const mi = f32x4.add(f32x4.mul(b1, v128.load(m)), f32x4.mul(rest1, gi));
+  const vi = f32x4.add(f32x4.mul(b2, v128.load(v)), f32x4.mul(rest2, f32x4.mul(gi, gi)));
+  v128.store(m, mi);
+  v128.store(v, vi);
+  const wn = f32x4.sub(wi, f32x4.div(f32x4.mul(vlr, mi), f32x4.add(f32x4.sqrt(vi), veps)));
+  v128.store(w, wn);
+  return f32x4.add(f32x4.sub(wn, wn), f32x4.sub(vi, vi));
+}
+
+/**
+ * adam_update over n parameters of which the first nK get the L2 term, in one pass: the factor
+ * 2 * l2 is a vector that becomes 0 past the kernels (lane by lane in the vector that straddles
+ * nK), so the whole trainable region streams through one loop with one tail.
+ */
+function adam_region(
+  w: usize, g: usize, m: usize, v: usize, nK: i32, n: i32,
+  lrT: f32, beta1: f32, beta2: f32, eps: f32, l2: f32,
+): bool {
+  assert(n >= 0 && nK >= 0 && nK <= n);
   assert(aligned(w) && aligned(g) && aligned(m) && aligned(v));
-  const twoL2 = f32x4.splat(<f32>2 * l2);
   const b1 = f32x4.splat(beta1);
   const b2 = f32x4.splat(beta2);
   const rest1 = f32x4.splat(<f32>1 - beta1);
@@ -111,41 +146,52 @@ export function adam_update(
   const veps = f32x4.splat(eps);
   // x - x is 0 for finite x and NaN for NaN and +-Inf; NaN stays in the sum.
   let bad = f32x4.splat(0);
+  // Segments: whole vectors of kernels, the vector straddling nK (if any), the rest.
+  let twoL2 = f32x4.splat(<f32>2 * l2);
+  let end = nK & ~3;
   let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const off = <usize>i << 2;
-    const wi = v128.load(w + off);
-    const gi = f32x4.add(v128.load(g + off), f32x4.mul(twoL2, wi));
-    const mi = f32x4.add(f32x4.mul(b1, v128.load(m + off)), f32x4.mul(rest1, gi));
-    const vi = f32x4.add(f32x4.mul(b2, v128.load(v + off)), f32x4.mul(rest2, f32x4.mul(gi, gi)));
-    v128.store(m + off, mi);
-    v128.store(v + off, vi);
-    const step = f32x4.div(f32x4.mul(vlr, mi), f32x4.add(f32x4.sqrt(vi), veps));
-    const wn = f32x4.sub(wi, step);
-    v128.store(w + off, wn);
-    bad = f32x4.add(bad, f32x4.add(f32x4.add(f32x4.sub(wn, wn), f32x4.sub(mi, mi)), f32x4.sub(vi, vi)));
+  const n4 = n & ~3;
+  while (true) {
+    // Two vectors per pass: more independent square roots and divisions in flight (-7%).
+    for (; i + 8 <= end; i += 8) {
+      const off = <usize>i << 2;
+      const b = adamVec(w + off, g + off, m + off, v + off, twoL2, b1, b2, rest1, rest2, vlr, veps);
+      const o2 = off + 16;
+      bad = f32x4.add(bad, f32x4.add(b, adamVec(w + o2, g + o2, m + o2, v + o2, twoL2, b1, b2, rest1, rest2, vlr, veps)));
+    }
+    if (i < end) {
+      const off = <usize>i << 2;
+      bad = f32x4.add(bad, adamVec(w + off, g + off, m + off, v + off, twoL2, b1, b2, rest1, rest2, vlr, veps));
+      i += 4;
+    }
+    if (end >= n4) break;
+    if (end < nK) {
+      // The straddling vector: lanes below nK keep the factor, the others get 0.
+      twoL2 = v128.and(twoL2, i32x4.gt_s(i32x4.splat(nK - end), i32x4(0, 1, 2, 3)));
+      end += 4;
+    } else {
+      twoL2 = f32x4.splat(0);
+      end = n4;
+    }
   }
-  const tail = adam_update_from(w, g, m, v, n, lrT, beta1, beta2, eps, l2, i);
+  const tail = adam_update_from(w, g, m, v, nK, n, lrT, beta1, beta2, eps, l2, i);
   return f32x4.extract_lane(bad, 0) + f32x4.extract_lane(bad, 1) + f32x4.extract_lane(bad, 2) + f32x4.extract_lane(bad, 3) + tail == 0;
 }
 
 /**
  * One Adam step of a whole trainable region: the first nKernels parameters with the L2 term, the
- * next nRest without. The settings come from memory, hp (6) f64 = lr, decay, beta1, beta2,
- * epsilon, l2, and t is the step (>= 1), so the host passes only integers: V8 boxes every double
- * argument of a call it does not inline (any call site that has seen two models' instances). The
- * same conversions to float32 as a host passing the values to adam_update, so the same bits.
- * Returns true when every new parameter and moment is finite.
+ * next nRest without, in one pass (adam_region). The settings come from memory, hp (6) f64 = lr,
+ * decay, beta1, beta2, epsilon, l2, and t is the step (>= 1), so the host passes only integers: V8
+ * boxes every double argument of a call it does not inline (any call site that has seen two
+ * models' instances). The same conversions to float32 as a host passing the values to
+ * adam_update, so the same bits. Returns true when every new parameter and moment is finite.
  */
 export function adam_step(w: usize, g: usize, m: usize, v: usize, nKernels: i32, nRest: i32, t: i32, hp: usize): bool {
   assert((hp & 7) == 0);
   const beta1 = load<f64>(hp, 16), beta2 = load<f64>(hp, 24);
   const lrT = <f32>adam_lr_t(load<f64>(hp), load<f64>(hp, 8), beta1, beta2, t);
-  const eps = <f32>load<f64>(hp, 32);
-  const a = adam_update(w, g, m, v, nKernels, lrT, <f32>beta1, <f32>beta2, eps, <f32>load<f64>(hp, 40));
-  const o = <usize>nKernels << 2;
-  const b = adam_update(w + o, g + o, m + o, v + o, nRest, lrT, <f32>beta1, <f32>beta2, eps, 0);
-  return a && b;
+  return adam_region(w, g, m, v, nKernels, nKernels + nRest, lrT, <f32>beta1, <f32>beta2, <f32>load<f64>(hp, 32),
+    <f32>load<f64>(hp, 40));
 }
 
 /**

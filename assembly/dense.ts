@@ -11,7 +11,9 @@
 // All four are the same strided product C = C0 + A . B (see `gemm`): forward starts from the bias
 // (a row stride of 0 repeats it on every row), the gradients start from themselves (dinp with w
 // transposed, see `dinp_gemm`; db with A a row of ones). Each adds the products in the same order as
-// the scalar twins, so the results are bit-identical.
+// the scalar twins, so the results are bit-identical. Layers with 1-2 inputs (a first layer) have
+// their own forward and dw + db passes (`forwardSmallI`, `dwSmallI`): with k that short, a gemm
+// tile spends its time loading and storing C rather than multiplying.
 
 // ---------------------------------------------------------------------------------------------
 // Scalar twins: the plain definitions, and the oracle the SIMD kernels are tested against.
@@ -98,8 +100,91 @@ export function dense_forward(out: usize, inp: usize, w: usize, b: usize, N: i32
     dense_forward_scalar(out, inp, w, b, N, I, O);
     return;
   }
+  if (I <= 2) {
+    forwardSmallI(out, inp, w, b, N, I, O);
+    return;
+  }
   // Rows of A are rows of inp (stride I, k = i steps 1); C0 is the bias on every row (stride 0).
   gemm(out, O, b, 0, inp, I, 1, w, O, N, I);
+}
+
+/**
+ * dense_forward for I <= 2 (a first layer over one or two features). A 4 x 8 tile would reload
+ * the bias and store 8 vectors for every 1-2 steps of k; instead 8 columns of the bias and of w's
+ * I rows stay in registers while the rows of inp stream past: 2 stores per 2 or 4 mul + add pairs.
+ * The last block of columns ends at column O and overlaps the one before when O % 8 != 0: the
+ * overlapped columns get the same values again (out is only written), so no tail loop or mask.
+ */
+function forwardSmallI(out: usize, inp: usize, w: usize, b: usize, N: i32, I: i32, O: i32): void {
+  const rowI = <usize>I << 2;
+  const rowO = <usize>O << 2;
+  // For I = 1 the second row of w is never used; reading row 0 again keeps the loads inside w.
+  const w1 = w + (I > 1 ? rowO : 0);
+  for (let p = 0; p < O; p += 8) {
+    const o0 = <usize>min(p, O - 4) << 2;
+    const o1 = <usize>min(p + 4, O - 4) << 2;
+    const c0 = v128.load(b + o0), c1 = v128.load(b + o1);
+    const y00 = v128.load(w + o0), y01 = v128.load(w + o1);
+    const y10 = v128.load(w1 + o0), y11 = v128.load(w1 + o1);
+    let a = inp, c = out;
+    const aEnd = inp + <usize>N * rowI;
+    do {
+      let s = v128.load32_splat(a);
+      let x0 = f32x4.add(c0, f32x4.mul(s, y00));
+      let x1 = f32x4.add(c1, f32x4.mul(s, y01));
+      if (I > 1) {
+        s = v128.load32_splat(a, 4);
+        x0 = f32x4.add(x0, f32x4.mul(s, y10));
+        x1 = f32x4.add(x1, f32x4.mul(s, y11));
+      }
+      v128.store(c + o0, x0);
+      v128.store(c + o1, x1);
+      a += rowI;
+      c += rowO;
+    } while (a < aEnd);
+  }
+}
+
+/**
+ * dw (I, O) += inp^T . dout and db (O) += sum_n dout[n, :] for I <= 2 and O % 4 == 0, in one pass
+ * over dout: a gemm with k = n over 1-2 rows keeps 4 accumulators per 16 columns busy, then
+ * passes over dout again for db. Here 8 columns of dw's I rows and of db accumulate in registers
+ * (up to 6 independent chains) while the rows of dout and inp stream past; each still receives its
+ * terms in order of n after its old value, as in the scalar twin (db adds dout itself, as there).
+ * When O % 8 == 4 the last block's two vectors are the same 4 columns: both compute the same
+ * values from the same old ones.
+ */
+function dwSmallI(dw: usize, db: usize, dout: usize, inp: usize, N: i32, I: i32, O: i32): void {
+  const rowI = <usize>I << 2;
+  const rowO = <usize>O << 2;
+  // For I = 1 dw's second row aliases row 0 and is stored before it, so row 0 wins.
+  const w1 = dw + (I > 1 ? rowO : 0);
+  for (let p = 0; p < O; p += 8) {
+    const o0 = <usize>p << 2, o1 = <usize>min(p + 4, O - 4) << 2;
+    let d0 = v128.load(db + o0), d1 = v128.load(db + o1);
+    let x00 = v128.load(dw + o0), x01 = v128.load(dw + o1);
+    let x10 = v128.load(w1 + o0), x11 = v128.load(w1 + o1);
+    let a = inp, y = dout;
+    const yEnd = dout + <usize>N * rowO;
+    do {
+      const y0 = v128.load(y + o0), y1 = v128.load(y + o1);
+      d0 = f32x4.add(d0, y0);
+      d1 = f32x4.add(d1, y1);
+      let s = v128.load32_splat(a);
+      x00 = f32x4.add(x00, f32x4.mul(s, y0));
+      x01 = f32x4.add(x01, f32x4.mul(s, y1));
+      if (I > 1) {
+        s = v128.load32_splat(a, 4);
+        x10 = f32x4.add(x10, f32x4.mul(s, y0));
+        x11 = f32x4.add(x11, f32x4.mul(s, y1));
+      }
+      a += rowI;
+      y += rowO;
+    } while (y < yEnd);
+    v128.store(w1 + o0, x10); v128.store(w1 + o1, x11);
+    v128.store(dw + o0, x00); v128.store(dw + o1, x01);
+    v128.store(db + o0, d0); v128.store(db + o1, d1);
+  }
 }
 
 /**
@@ -119,6 +204,10 @@ export function dense_backward(
     // gemm needs 4 columns (inputs, here); narrower layers (the first, usually skipped) go scalar.
     if (I >= 4) dinp_gemm(dinp, dout, w, N, I, O);
     else dinp_scalar(dinp, dout, w, N, I, O);
+  }
+  if (I <= 2 && (O & 3) == 0) {
+    dwSmallI(dw, db, dout, inp, N, I, O);
+    return;
   }
   // dw = dw + inp^T . dout: rows of A are columns of inp (stride 1, k = n steps I).
   gemm(dw, O, dw, O, inp, 1, I, dout, O, I, N);

@@ -209,7 +209,9 @@ describe("sum_squares", () => {
 });
 
 describe("adam_step (settings from memory, the host's one call per step)", () => {
-  for (const [nK, nR] of [[0, 5], [3, 4], [4, 1], [17, 33]] as const) {
+  // Kernels ending inside a vector or on one, followed by no, part of one, or several vectors of
+  // the rest; runs of 1, 2 and more whole vectors on either side (one pass takes two).
+  for (const [nK, nR] of [[0, 5], [3, 4], [4, 1], [17, 33], [6, 6], [8, 0], [0, 12], [13, 20], [40, 9], [12, 15]] as const) {
     it(`equals adam_lr_t then adam_update on ${nK} kernels with l2 and ${nR} others without, bit for bit`, () => {
       const h = new Heap(k);
       const rng = testRng(100 + nK + nR);
@@ -246,7 +248,7 @@ describe("adam_step (settings from memory, the host's one call per step)", () =>
 describe("adam_update's finiteness flag", () => {
   for (const variant of ["simd", "scalar"] as const) {
     for (const n of [1, 3, 4, 5, 8, 17, 33]) {
-      it(`${variant}, n = ${n}: 1 for a finite step, 0 when any new w, m or v overflows at any position`, () => {
+      it(`${variant}, n = ${n}: 1 for a finite step, 0 when any new w, m or v is not finite at any position`, () => {
         const h = new Heap(k);
         const rng = testRng(200 + n);
         const f = variant === "simd" ? k.adam_update : k.adam_update_scalar;
@@ -263,6 +265,18 @@ describe("adam_update's finiteness flag", () => {
           const g = uniform(rng, n);
           g[i] = 3e38;
           expect(run(g)).toBe(0);
+        }
+        // A non-finite m with a finite v (the kernels check w and v only: such an m reaches w).
+        for (const bad of [Infinity, -Infinity, NaN]) {
+          for (let i = 0; i < n; i++) {
+            const w = h.put(uniform(rng, n));
+            const pg = h.put(uniform(rng, n));
+            const m0 = new Float64Array(n);
+            m0[i] = bad;
+            const m = h.put(m0);
+            const v = h.put(new Float64Array(n));
+            expect(f(w, pg, m, v, n, 1e-3, BETA1, BETA2, EPS, 0)).toBe(0);
+          }
         }
       });
     }

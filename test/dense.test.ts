@@ -37,6 +37,19 @@ const LARGE: Shape[] = [
 ];
 
 /**
+ * The paths for 1-2 inputs (forward with w's rows in registers; dw and db in one pass when O % 4
+ * is 0, else gemm): every I = 1..5 (across the switch to gemm), column counts around the 8-column
+ * blocks (forward's last block overlapping the one before for O % 8 = 1..7, a block narrower than
+ * 8 for O = 4..7; dw's last block of one vector for O % 8 = 4), rows below, at and past 4.
+ */
+const SMALL_IN: Shape[] = [];
+for (const I of [1, 2, 3, 4, 5]) {
+  for (const O of [4, 6, 8, 11, 12, 13, 16, 20, 33]) {
+    for (const N of [1, 5, 26]) SMALL_IN.push([N, I, O]);
+  }
+}
+
+/**
  * Float32 sums of K products of values in [-1, 1]: recursive summation errs by about u * K on
  * typical data (u = 2^-24, partial sums growing like sqrt(K) over K roundings), and by at most
  * u * K * (K + 1) in the worst case. 2^-20 * (K + 1) sits 16x above the typical error, while a
@@ -131,7 +144,7 @@ function runBackward(fn: Backward, c: Case, times = 1, start?: Grads): Grads {
 const name = ([N, I, O]: Shape): string => `N=${N} I=${I} O=${O}`;
 
 describe.each(["dense_forward", "dense_forward_scalar"] as const)("%s", (fn) => {
-  it.each([...SHAPES, ...LARGE].map((s) => [name(s), s] as const))("matches the reference, %s", (_, s) => {
+  it.each([...SHAPES, ...LARGE, ...SMALL_IN].map((s) => [name(s), s] as const))("matches the reference, %s", (_, s) => {
     const c = makeCase(s, 1);
     const got = runForward(k[fn], c);
     expectClose(got, denseForward(c.inp, c.w, c.b, c.N, c.I, c.O), sumTol(c.I), `${fn} ${name(s)}`);
@@ -139,7 +152,7 @@ describe.each(["dense_forward", "dense_forward_scalar"] as const)("%s", (fn) => 
 });
 
 describe.each(["dense_backward", "dense_backward_scalar"] as const)("%s", (fn) => {
-  it.each([...SHAPES, ...LARGE].map((s) => [name(s), s] as const))("matches the reference, %s", (_, s) => {
+  it.each([...SHAPES, ...LARGE, ...SMALL_IN].map((s) => [name(s), s] as const))("matches the reference, %s", (_, s) => {
     const c = makeCase(s, 2);
     const got = runBackward(k[fn], c);
     const want = denseBackward(c.dout, c.inp, c.w, c.N, c.I, c.O);
@@ -166,7 +179,7 @@ describe.each(["dense_backward", "dense_backward_scalar"] as const)("%s", (fn) =
   });
 
   it("accumulates: a second call adds the same contribution again", () => {
-    for (const s of [[5, 17, 33], [130, 70, 259], [3, 1, 3]] as Shape[]) {
+    for (const s of [[5, 17, 33], [130, 70, 259], [3, 1, 3], [26, 2, 13], [5, 1, 6]] as Shape[]) {
       const c = makeCase(s, 4);
       const want = denseBackward(c.dout, c.inp, c.w, c.N, c.I, c.O);
       const rng = testRng(5);
@@ -182,7 +195,7 @@ describe.each(["dense_backward", "dense_backward_scalar"] as const)("%s", (fn) =
   });
 
   it("skips dinp when its pointer is 0 and still computes dw and db", () => {
-    for (const s of [[5, 17, 33], [17, 3, 5], [4, 8, 3]] as Shape[]) {
+    for (const s of [[5, 17, 33], [17, 3, 5], [4, 8, 3], [26, 2, 32], [3, 1, 11]] as Shape[]) {
       const c = makeCase(s, 6);
       const { N, I, O } = c;
       const heap = new Heap(k);
@@ -202,7 +215,7 @@ describe.each(["dense_backward", "dense_backward_scalar"] as const)("%s", (fn) =
 });
 
 describe("SIMD kernels against their scalar twins", () => {
-  const all = [...SHAPES, ...LARGE];
+  const all = [...SHAPES, ...LARGE, ...SMALL_IN];
 
   it("dense_forward is bit-identical to dense_forward_scalar (same order of additions)", () => {
     for (const s of all) {
