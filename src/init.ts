@@ -44,12 +44,16 @@ export function kmeansCentres(net: Network, y: Checked, K: number): Float64Array
     }
     pick(k, i);
   }
-  // Lloyd steps; an empty cluster keeps its centre.
+  // Lloyd steps; an empty cluster keeps its centre. A step that assigns every point as the last
+  // one did recomputes the same sums in the same order, so the same centres, and so would every
+  // later step: the loop stops there with exactly the centres all LLOYD_STEPS would give.
   const sums = new Float64Array(K * D);
   const counts = new Float64Array(K);
+  const assign = new Int32Array(n).fill(-1);
   for (let step = 0; step < LLOYD_STEPS; step++) {
     sums.fill(0);
     counts.fill(0);
+    let changed = false;
     for (let j = 0; j < n; j++) {
       let best = 0;
       let bestD = Infinity;
@@ -60,9 +64,14 @@ export function kmeansCentres(net: Network, y: Checked, K: number): Float64Array
           best = k;
         }
       }
+      if (assign[j] !== best) {
+        assign[j] = best;
+        changed = true;
+      }
       counts[best]!++;
       for (let d = 0; d < D; d++) sums[best * D + d]! += pts[j * D + d]!;
     }
+    if (!changed) break;
     for (let k = 0; k < K; k++) {
       if (counts[k]! > 0) for (let d = 0; d < D; d++) centres[k * D + d] = sums[k * D + d]! / counts[k]!;
     }
