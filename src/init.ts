@@ -2,7 +2,7 @@
 //
 // With Keras' init every component's mean starts near zero and the components separate slowly;
 // on the seed notebook's task a component's mean function then often covers several clusters and
-// argmax(pi) stops naming clusters (median test ARI 0.84 over seeds 0-7, as the notebook's 0.842).
+// argmax(pi) stops naming clusters (median test ARI 0.83 over seeds 0-7; the notebook printed 0.842).
 // Starting each component on a different region of the targets, as Gaussian-mixture fitting does
 // (k-means++ seeding, Arthur & Vassilvitskii 2007, then Lloyd steps), gives a median of 0.95.
 // Every random choice draws from the model's generator, so the result is reproducible.
