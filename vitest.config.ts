@@ -19,6 +19,7 @@ const SHARED = [
   "test/mixture_full.test.ts",
   "test/init.test.ts",
   "test/pool.test.ts",
+  "test/golden.test.ts",
 ];
 
 export default defineConfig({
