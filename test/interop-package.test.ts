@@ -1,6 +1,6 @@
-// The interop entries as a browser bundler sees them: "mdn-wasm/onnx" bundles with nothing from
-// node: and no top-level await, and the default entry carries none of its code (it would not fit
-// its 40 KB budget: test/package.test.ts).
+// The interop entries as a browser bundler sees them: "mdn-wasm/onnx" and "mdn-wasm/keras" bundle
+// with nothing from node: and no top-level await, and the default entry carries none of their code
+// (it would not fit its 40 KB budget: test/package.test.ts).
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
@@ -24,9 +24,10 @@ const gz = (code: string) => (gzipSync(code).length / 1024).toFixed(1);
 describe("interop entries", () => {
   it("are in the exports map", () => {
     expect(pkg.exports["./onnx"]).toEqual({ types: "./dist/onnx.d.ts", default: "./dist/onnx.js" });
+    expect(pkg.exports["./keras"]).toEqual({ types: "./dist/keras.d.ts", default: "./dist/keras.js" });
   });
 
-  for (const [entry, names] of [["dist/onnx.js", "toOnnx"]] as const) {
+  for (const [entry, names] of [["dist/onnx.js", "toOnnx"], ["dist/keras.js", "fromKeras"]] as const) {
     it(`${entry} bundles for browsers with nothing from node: and no top-level await`, async () => {
       const { code, inputs } = await bundle(`export { ${names} } from "./${entry}";`);
       expect(inputs.filter((p) => p.startsWith("node:"))).toEqual([]);
@@ -39,6 +40,6 @@ describe("interop entries", () => {
 
   it("the default entry reaches none of the interop code", async () => {
     const { inputs } = await bundle(`export * from "./dist/index.js";`);
-    expect(inputs.filter((p) => p.includes("interop/") || p.endsWith("onnx.js"))).toEqual([]);
+    expect(inputs.filter((p) => p.includes("interop/") || p.endsWith("onnx.js") || p.endsWith("keras.js"))).toEqual([]);
   });
 });
