@@ -8,12 +8,13 @@ import { MdnError } from "../node.js";
 import { type Command, parseCommand } from "./args.js";
 import { CliError, EXIT_INPUT, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js";
 import { evaluate } from "./evaluate.js";
+import { exportCommand } from "./export.js";
 import { info } from "./info.js";
 import { predict } from "./predict.js";
 import { sample } from "./sample.js";
 import { train } from "./train.js";
 
-const COMMANDS: Command[] = [train, evaluate, predict, sample, info];
+const COMMANDS: Command[] = [train, evaluate, predict, sample, info, exportCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
