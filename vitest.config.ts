@@ -20,6 +20,7 @@ const SHARED = [
   "test/init.test.ts",
   "test/pool.test.ts",
   "test/golden.test.ts",
+  "test/abort.test.ts",
 ];
 
 export default defineConfig({
