@@ -20,6 +20,8 @@ const SHARED = [
   "test/init.test.ts",
   "test/pool.test.ts",
   "test/golden.test.ts",
+  "test/abort.test.ts",
+  "test/worker.test.ts",
 ];
 
 export default defineConfig({
@@ -35,6 +37,10 @@ export default defineConfig({
       },
       {
         extends: true,
+        // Cross-origin isolated, so that a worker test can share a SharedArrayBuffer flag with its
+        // worker and count batches across threads (test/worker.browser.test.ts); the library
+        // itself uses no SharedArrayBuffer.
+        server: { headers: { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" } },
         test: {
           name: "chromium",
           include: [...SHARED, "test/**/*.browser.test.ts"],

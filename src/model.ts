@@ -49,17 +49,22 @@ export interface FitOptions {
   onBatchEnd?: (batch: number, logs: { batch: number; size: number; loss: number }) => void | Promise<void>;
   /** TensorFlow.js style: `callbacks: { onEpochEnd, onBatchEnd }`. */
   callbacks?: { onEpochEnd?: FitOptions["onEpochEnd"]; onBatchEnd?: FitOptions["onBatchEnd"] };
-  /** Cancels training between batches; fit rejects with the signal's reason. */
+  /**
+   * Cancels training: checked after every batch, and with yieldEvery "auto" the event loop gets a
+   * turn after every batch, so an abort from a timer or an event lands before the next batch. fit
+   * rejects with the signal's reason; the model keeps the weights of the last batch that ran.
+   */
   signal?: AbortSignal;
   /** 0 silent (default), 1 or 2: one line per epoch on the console (Keras verbose=2). */
   verbose?: 0 | 1 | 2;
   /**
-   * When fit gives the event loop a turn between epochs (TensorFlow.js' `yieldEvery`): "auto"
-   * (default) after every epoch when a signal is given, else once 16 ms have passed since the last
-   * turn; "epoch" after every epoch; "never"; or a number of milliseconds. A signal's abort, a
-   * timer setting `stopTraining` or a worker's messages are seen only at these turns.
+   * When fit gives the event loop a turn (TensorFlow.js' `yieldEvery`): "auto" (default) after
+   * every batch when a signal is given, else between epochs once 16 ms have passed since the last
+   * turn; "batch" after every batch; "epoch" after every epoch; "never"; or a number of
+   * milliseconds, checked between epochs. Timers, events and a worker's messages (a signal's abort,
+   * `stopTraining`) run only at these turns. A turn per batch costs a few microseconds (README).
    */
-  yieldEvery?: "auto" | "epoch" | "never" | number;
+  yieldEvery?: "auto" | "batch" | "epoch" | "never" | number;
   /**
    * Keras semantics: train epochs initialEpoch .. epochs - 1 (so `epochs` is the final epoch count,
    * not a number of epochs to add). Default 0. Passing the epoch a checkpoint (or the previous fit)
@@ -271,10 +276,11 @@ export class MDN {
     const verbose = o.verbose ?? 0;
     if (verbose !== 0 && verbose !== 1 && verbose !== 2) throw new MdnError("INVALID_CONFIG", "options.verbose", "0, 1 or 2", describe(verbose));
     const yieldEvery = o.yieldEvery ?? "auto";
-    if (!(yieldEvery === "auto" || yieldEvery === "epoch" || yieldEvery === "never" || (typeof yieldEvery === "number" && yieldEvery >= 0 && yieldEvery !== Infinity))) {
-      throw new MdnError("INVALID_CONFIG", "options.yieldEvery", '"auto", "epoch", "never" or a number of milliseconds >= 0', describe(yieldEvery));
+    if (!(yieldEvery === "auto" || yieldEvery === "batch" || yieldEvery === "epoch" || yieldEvery === "never" || (typeof yieldEvery === "number" && yieldEvery >= 0 && yieldEvery !== Infinity))) {
+      throw new MdnError("INVALID_CONFIG", "options.yieldEvery", '"auto", "batch", "epoch", "never" or a number of milliseconds >= 0', describe(yieldEvery));
     }
-    const yieldMs = yieldEvery === "epoch" ? 0 : yieldEvery === "never" ? Infinity : yieldEvery === "auto" ? (o.signal ? 0 : 16) : yieldEvery;
+    const yieldBatches = yieldEvery === "batch" || (yieldEvery === "auto" && o.signal !== undefined);
+    const yieldMs = yieldEvery === "epoch" || yieldBatches ? 0 : yieldEvery === "never" ? Infinity : yieldEvery === "auto" ? 16 : yieldEvery;
     const onEpochEnd = o.onEpochEnd ?? o.callbacks?.onEpochEnd;
     const onBatchEnd = o.onBatchEnd ?? o.callbacks?.onBatchEnd;
     if (onEpochEnd !== undefined && typeof onEpochEnd !== "function") throw new MdnError("INVALID_ARGUMENT", "options.onEpochEnd", "a function", describe(onEpochEnd));
@@ -320,7 +326,7 @@ export class MDN {
     }
     const plan: TrainPlan = {
       x: xs, y: ys, val, initialEpoch, epochs, batchSize, shuffle, optimizer, earlyStopping, onEpochEnd, onBatchEnd,
-      signal: o.signal, verbose, onNonFinite, yieldMs,
+      signal: o.signal, verbose, onNonFinite, yieldMs, yieldBatches,
       resume: this.resumable(earlyStopping, initialEpoch),
       order: this.resumesAt(initialEpoch) && this.order?.length === xs.rows ? this.order : null,
       lossOffset: norm ? logScale(norm) : 0,

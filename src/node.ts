@@ -4,11 +4,16 @@
 //   import { MDN, saveFile, loadFile } from "mdn-wasm/node";
 //   await saveFile(model, "model.mdn");
 //   const again = await loadFile("model.mdn");
+//   const module = await loadModule("node_modules/mdn-wasm/dist/mdn.wasm"); // paths and file: URLs too
 
-import { open, rename, writeFile } from "node:fs/promises";
-import { ModelFormatError } from "./errors.js";
+import { open, readFile, rename, writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, MdnError, ModelFormatError } from "./errors.js";
 import { type CreateOptions, MDN } from "./model.js";
+import { loadModule as loadModuleAnywhere, type WasmSource } from "./wasm.js";
 
+// This entry's loadModule (below) replaces the default entry's.
 export * from "./index.js";
 
 /** Files past this size are refused before they are read (a model's state must fit wasm memory). */
@@ -58,4 +63,39 @@ export async function loadFile(path: string, options?: CreateOptions): Promise<M
 /** MDN.loadCheckpoint from a file. */
 export async function loadCheckpointFile(path: string, options?: CreateOptions): Promise<MDN> {
   return MDN.loadCheckpoint(await readBounded(path), options);
+}
+
+/**
+ * loadModule, plus what only Node can read: a file path (absolute, or relative to the working
+ * directory) or a file: URL (string or URL). Everything else goes to the default entry's loadModule.
+ */
+export async function loadModule(source?: WasmSource, argument = "source"): Promise<WebAssembly.Module> {
+  const path = filePath(source, argument);
+  if (path === null) return loadModuleAnywhere(source, argument);
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (e) {
+    const error = new MdnError("INVALID_ARGUMENT", argument, "a readable .wasm file", `${JSON.stringify(path)} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    error.cause = e;
+    throw error;
+  }
+  return loadModuleAnywhere(bytes, argument);
+}
+
+/** The file a source names, or null when it is not a file (bytes, a Module, an http: URL...). */
+function filePath(source: unknown, argument: string): string | null {
+  const fileUrl = source instanceof URL ? source.protocol === "file:" && source : typeof source === "string" && /^file:/i.test(source) && source;
+  if (fileUrl) {
+    try {
+      return fileURLToPath(fileUrl);
+    } catch (e) {
+      const error = new MdnError("INVALID_ARGUMENT", argument, "a file: URL of this machine (file:///path)", `${describe(String(fileUrl))} (${(e as Error).message})`);
+      error.cause = e;
+      throw error;
+    }
+  }
+  // A scheme of two or more letters makes a URL to fetch (http:, data:, blob:); "C:\x" is a path.
+  if (typeof source !== "string" || /^[a-z][a-z0-9+.-]+:/i.test(source)) return null;
+  return resolve(source);
 }

@@ -72,10 +72,13 @@ export interface TrainPlan {
   earlyStopping: Required<EarlyStoppingOptions> | null;
   onEpochEnd?: (epoch: number, logs: Logs) => void | Promise<void>;
   onBatchEnd?: (batch: number, logs: { batch: number; size: number; loss: number }) => void | Promise<void>;
+  /** Checked after every batch (and after every turn of the event loop). */
   signal?: AbortSignal;
   verbose: 0 | 1 | 2;
   /** Give the event loop a turn after an epoch once this many ms have passed since the last (0: every epoch). */
   yieldMs: number;
+  /** Give the event loop a turn after every batch too (so a timer's or a message's abort lands within one batch). */
+  yieldBatches: boolean;
   onNonFinite: "stop" | "throw";
   /** Early-stopping state to continue from (a resumed fit), or null to start afresh. */
   resume: EarlyStoppingState | null;
@@ -252,6 +255,8 @@ export async function trainLoop(net: Network, plan: TrainPlan, ar: TrainArena, p
   let lastYield = performance.now();
   // [epoch loss sum, last batch loss, failing batch]: numbers the batch loop hands back unboxed.
   const acc = new Float64Array(3);
+  // One batch per runBatches call when something must happen between batches.
+  const perBatch = plan.onBatchEnd !== undefined || plan.signal !== undefined || plan.yieldBatches;
   const abortIfNeeded = () => {
     plan.checkAlive();
     if (plan.signal?.aborted) throw plan.signal.reason;
@@ -265,12 +270,13 @@ export async function trainLoop(net: Network, plan: TrainPlan, ar: TrainArena, p
       // Each epoch shuffles the previous epoch's order; checkpoints store that order (see stageData).
       if (plan.shuffle) k.rng_shuffle(ar.idx, n, net.rng);
       abortIfNeeded();
-      // Without onBatchEnd the whole epoch runs synchronously in runBatches: no await between
-      // batches, so no double is boxed into this async function's frame and nothing is allocated.
+      // Without onBatchEnd, a signal or per-batch turns the whole epoch runs synchronously in
+      // runBatches: no await between batches, so no double is boxed into this async function's
+      // frame and nothing is allocated.
       acc[0] = 0;
       let b = 0;
       while (b < batches) {
-        const end = plan.onBatchEnd ? b + 1 : batches;
+        const end = perBatch ? b + 1 : batches;
         const stopped = runBatches(net, plan, ar, b, end, acc);
         if (stopped >= 0) {
           const cause: NonFiniteCause = stopped === 0 ? "loss" : stopped === 1 ? "gradients" : "update";
@@ -281,10 +287,10 @@ export async function trainLoop(net: Network, plan: TrainPlan, ar: TrainArena, p
           failed = { epoch, batch: acc[2]!, cause };
           break;
         }
-        if (plan.onBatchEnd) {
-          await plan.onBatchEnd(b, { batch: b, size: Math.min(B, n - b * B), loss: acc[1]! });
-          abortIfNeeded();
-        }
+        if (plan.onBatchEnd) await plan.onBatchEnd(b, { batch: b, size: Math.min(B, n - b * B), loss: acc[1]! });
+        // The epoch's last batch gets its turn after the validation pass (below).
+        if (plan.yieldBatches && end < batches) await yielder.next();
+        if (perBatch) abortIfNeeded();
         b = end;
       }
       const lossSum = acc[0]!;

@@ -61,16 +61,55 @@ export function checkWasmSource(source: unknown, argument: string): asserts sour
   if (!ok) throw new MdnError("INVALID_ARGUMENT", argument, EXPECTED_SOURCE, describe(source));
 }
 
+/** A typed rejection of the source, keeping what failed underneath (if anything) as its cause. */
+function badSource(argument: string, expected: string, received: string, cause?: unknown): MdnError {
+  const error = new MdnError("INVALID_ARGUMENT", argument, expected, received);
+  if (cause !== undefined) error.cause = cause;
+  return error;
+}
+
+/** Runs one step of loading; its failure (a parse, fetch or compile error) becomes an MdnError. */
+async function step<T>(work: () => T | PromiseLike<T>, argument: string, expected: string, received: string): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    throw badSource(argument, expected, `${received} (${e instanceof Error ? `${e.name}: ${e.message}` : String(e)})`, e);
+  }
+}
+
+/** The exports every mdn-wasm build has: without them a model would fail later with a raw TypeError. */
+const KEY_EXPORTS = ["memory", "heap_base", "dense_forward"];
+
+/** Compiles bytes (unless given a Module), then checks that they are mdn-wasm's kernels, not any wasm. */
+async function compile(source: WebAssembly.Module | ArrayBuffer, argument: string): Promise<WebAssembly.Module> {
+  const module = source instanceof WebAssembly.Module ? source : await step(() => WebAssembly.compile(source), argument, "the bytes of mdn-wasm/mdn.wasm", `${source.byteLength} bytes that do not compile`);
+  const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  const missing = KEY_EXPORTS.filter((n) => !names.has(n));
+  if (missing.length) throw badSource(argument, "a build of mdn-wasm/mdn.wasm", `a WebAssembly module without ${missing.join(", ")}`);
+  return module;
+}
+
 async function compileResponse(response: Response, argument: string): Promise<WebAssembly.Module> {
   if (!response.ok) {
-    throw new MdnError("INVALID_ARGUMENT", argument, "a response with a 2xx status", `${response.status} ${response.statusText} from ${response.url}`);
+    throw badSource(argument, "a response with a 2xx status", `${response.status} ${response.statusText} from ${response.url}`);
   }
-  return WebAssembly.compile(await response.arrayBuffer());
+  return compile(await response.arrayBuffer(), argument);
+}
+
+/** The URL a string names, resolved against the page or worker; file: URLs, which fetch cannot read, are refused. */
+async function fetchable(source: string | URL, argument: string): Promise<URL> {
+  const base = (globalThis as { location?: { href?: string } }).location?.href;
+  const hint = " (in Node, loadModule from mdn-wasm/node reads paths and file: URLs)";
+  const url = await step(() => new URL(source, base), argument, `a valid URL${hint}`, describe(String(source)));
+  if (url.protocol === "file:") throw badSource(argument, `a URL that fetch can read${hint}`, describe(url.href));
+  return url;
 }
 
 /**
  * The kernels compiled from `source`, or the embedded ones (compiled once per realm) when it is
  * undefined. Compile once and pass the Module to every MDN.create, or post it to a worker.
+ * Whatever cannot give mdn-wasm's kernels (a bad URL, a failed fetch, bytes that do not compile
+ * or are another module) rejects with an MdnError naming `argument`, its cause attached.
  */
 export async function loadModule(source?: WasmSource, argument = "source"): Promise<WebAssembly.Module> {
   if (source === undefined) {
@@ -81,15 +120,15 @@ export async function loadModule(source?: WasmSource, argument = "source"): Prom
     return compiled;
   }
   checkWasmSource(source, argument);
-  if (source instanceof WebAssembly.Module) return source;
-  assertSimd();
-  if (source instanceof ArrayBuffer) return WebAssembly.compile(source);
-  if (ArrayBuffer.isView(source)) return WebAssembly.compile(new Uint8Array(source.buffer, source.byteOffset, source.byteLength).slice());
+  // A bad URL is the clearer message, so it comes before the SIMD probe.
+  const url = typeof source === "string" || source instanceof URL ? await fetchable(source, argument) : null;
+  if (!(source instanceof WebAssembly.Module)) assertSimd();
+  if (source instanceof WebAssembly.Module || source instanceof ArrayBuffer) return compile(source, argument);
+  if (ArrayBuffer.isView(source)) return compile(new Uint8Array(source.buffer, source.byteOffset, source.byteLength).slice().buffer, argument);
   if (isResponse(source)) return compileResponse(source, argument);
-  if (isThenable(source)) {
-    const response = await source;
-    if (!isResponse(response)) throw new MdnError("INVALID_ARGUMENT", argument, "a promise of a Response", `a promise of ${describe(response)}`);
-    return compileResponse(response, argument);
-  }
-  return compileResponse(await fetch(source), argument);
+  const response = url
+    ? await step(() => fetch(url), argument, "a URL that can be fetched", describe(url.href))
+    : await step(() => source as PromiseLike<unknown>, argument, "a promise of a Response", "a promise that rejected");
+  if (!isResponse(response)) throw badSource(argument, "a promise of a Response", `a promise of ${describe(response)}`);
+  return compileResponse(response, argument);
 }

@@ -120,7 +120,7 @@ describe("yieldEvery", () => {
     expect(await turns("never", 40)).toBeLessThanOrEqual(1);
   });
 
-  it('"auto" takes turns every 16 ms without a signal and every epoch with one', async () => {
+  it('"auto" takes turns every 16 ms without a signal and after every batch with one', async () => {
     // 40 tiny epochs take well under 16 ms x 39 = 624 ms: far fewer turns than epochs.
     expect(await turns(undefined, 40)).toBeLessThan(20);
     expect(await turns("auto", 40, new AbortController().signal)).toBeGreaterThanOrEqual(39);
@@ -133,7 +133,7 @@ describe("yieldEvery", () => {
   it("rejects anything else with INVALID_CONFIG naming options.yieldEvery", async () => {
     const m = await MDN.create({ inputDim: 2, outputDim: 2, components: 2, hidden: [4], seed: 1 });
     const { x, y } = data();
-    for (const bad of ["batch", -1, NaN, Infinity, {}]) {
+    for (const bad of ["batches", -1, NaN, Infinity, {}]) {
       await expect(m.fit(x, y, { yieldEvery: bad as never })).rejects.toMatchObject({ code: "INVALID_CONFIG", argument: "options.yieldEvery" });
     }
   });

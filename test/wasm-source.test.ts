@@ -62,7 +62,38 @@ describe("wasm sources", () => {
     expect((err as MdnError).message).toContain("404");
   });
 
-  it("compiles the bytes it is given: bytes that are not wasm fail with a CompileError", async () => {
-    await expect(MDN.create(CONFIG, { module: new Uint8Array([1, 2, 3, 4]) })).rejects.toBeInstanceOf(WebAssembly.CompileError);
+  it("bytes that do not compile, or another module's, reject with INVALID_ARGUMENT naming options.module", async () => {
+    // Before: a raw WebAssembly.CompileError, and a TypeError once the model called a missing export.
+    const notWasm = await MDN.create(CONFIG, { module: new Uint8Array([1, 2, 3, 4]) }).catch((e: unknown) => e);
+    expect(notWasm).toBeInstanceOf(MdnError);
+    expect(notWasm).toMatchObject({ code: "INVALID_ARGUMENT", argument: "options.module" });
+    expect((notWasm as MdnError).message).toContain("do not compile");
+    expect((notWasm as MdnError).cause).toBeInstanceOf(WebAssembly.CompileError);
+    const empty = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]); // a valid module with no exports
+    for (const other of [empty, new WebAssembly.Module(empty)]) {
+      const err = await MDN.create(CONFIG, { module: other }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(MdnError);
+      expect(err).toMatchObject({ code: "INVALID_ARGUMENT", argument: "options.module", expected: "a build of mdn-wasm/mdn.wasm" });
+    }
+  });
+
+  it("a string that is no URL, a file: URL or a failed fetch rejects with INVALID_ARGUMENT naming options.module", async () => {
+    // Before: TypeError "Failed to parse URL" / "fetch failed" from fetch itself.
+    const bad: Array<[() => WasmSource, string]> = [
+      [() => "http://[not a host", "a valid URL"],
+      [() => "file:///tmp/mdn.wasm", "mdn-wasm/node"],
+      [() => new URL("file:///tmp/mdn.wasm"), "mdn-wasm/node"],
+      [() => "http://127.0.0.1:1/mdn.wasm", "a URL that can be fetched"],
+      [() => Promise.reject(new Error("offline")), "offline"],
+    ];
+    // With no page to resolve it against (Node), a relative string is no URL; the Node entry is named.
+    if (IN_NODE) bad.push([() => "build/mdn.wasm", "mdn-wasm/node"]);
+    for (const [make, says] of bad) {
+      const source = make();
+      const err = await MDN.create(CONFIG, { module: source }).catch((e: unknown) => e);
+      expect(err, String(source)).toBeInstanceOf(MdnError);
+      expect(err, String(source)).toMatchObject({ code: "INVALID_ARGUMENT", argument: "options.module" });
+      expect((err as MdnError).message, String(source)).toContain(says);
+    }
   });
 });

@@ -1,7 +1,8 @@
 // The web demo: trains the seed model in a worker and redraws the loss curve and the test-set
-// scatter after every epoch. Plain canvas drawing, no plotting library.
-import { seedClusters } from "../../src/index.js";
-import { type EpochReport, trainInWorker } from "../../src/worker.js";
+// scatter after every epoch; the trained model then comes back to the page, which scores it on the
+// test rows. Plain canvas drawing, no plotting library.
+import { type Prediction, seedClusters } from "../../src/index.js";
+import { trainInWorker } from "../../src/worker.js";
 
 const N = 1024;
 const N_TRAIN = 512;
@@ -11,6 +12,7 @@ const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"];
 
 const data = seedClusters(N, 0);
 const xTest = data.x.subarray(2 * N_TRAIN);
+const test = { x: { data: xTest, shape: [N - N_TRAIN, 2] as [number, number] }, y: { data: data.y.subarray(2 * N_TRAIN), shape: [N - N_TRAIN, 2] as [number, number] } };
 const worker = new Worker(new URL("./train.worker.ts", import.meta.url), { type: "module" });
 const status = document.getElementById("status")!;
 let controller: AbortController | null = null;
@@ -28,7 +30,7 @@ async function train(): Promise<void> {
   const valLoss: number[] = [];
   setState("training", "training...");
   try {
-    await trainInWorker(
+    const { model } = await trainInWorker(
       worker,
       {
         config: {
@@ -41,7 +43,7 @@ async function train(): Promise<void> {
         x: { data: data.x.subarray(0, 2 * N_TRAIN), shape: [N_TRAIN, 2] },
         y: { data: data.y.subarray(0, 2 * N_TRAIN), shape: [N_TRAIN, 2] },
         fit: { epochs: EPOCHS, batchSize: 128, validationSplit: 0.2, optimizer: { learningRate: 1e-3, epsilon: 1e-8 } },
-        watch: { data: xTest, shape: [N - N_TRAIN, 2] },
+        watch: test.x,
         minEpochMs: 40,
       },
       {
@@ -50,13 +52,17 @@ async function train(): Promise<void> {
           loss.push(report.logs.loss);
           valLoss.push(report.logs.val_loss!);
           drawLoss(loss, valLoss);
-          drawScatter(report);
+          drawScatter(report.watch!);
           document.body.dataset.epoch = String(report.epoch + 1);
           setState("training", `epoch ${report.epoch + 1}/${EPOCHS}  loss ${report.logs.loss.toFixed(3)}  val_loss ${report.logs.val_loss!.toFixed(3)}`);
         },
       },
     );
-    setState("done", `done: ${loss.length} epochs, final val_loss ${valLoss.at(-1)!.toFixed(3)}`);
+    // The whole model is on the page now (weights, statistics, training state): score it here.
+    drawScatter(model.predict(test.x));
+    const nll = model.evaluate(test.x, test.y);
+    model.dispose();
+    setState("done", `done: ${loss.length} epochs, final val_loss ${valLoss.at(-1)!.toFixed(3)}, test NLL ${nll.toFixed(3)}`);
   } catch (error) {
     if (run.signal.aborted) {
       if (controller === run) setState("stopped", `stopped after ${loss.length} epochs`);
@@ -105,9 +111,8 @@ function drawLoss(loss: number[], valLoss: number[]): void {
   line(valLoss, COLORS[1]!, "validation", 1);
 }
 
-function drawScatter({ watch }: EpochReport): void {
+function drawScatter({ pi, mu }: Prediction): void {
   const { ctx, sx, sy } = frame("scatter", [-5, 5], [-5, 5]);
-  const { pi, mu } = watch!;
   for (let r = 0; r < N - N_TRAIN; r++) {
     let k = 0;
     for (let j = 1; j < K; j++) if (pi[r * K + j]! > pi[r * K + k]!) k = j;
