@@ -3,14 +3,16 @@
 
 import { adjustedRandScore, normalizedMutualInfoScore } from "../node.js";
 import { choice, type Command, str, type Values } from "./args.js";
-import { columnLabel, resolveColumns } from "./csv.js";
-import { CliError, EXIT_OK } from "./errors.js";
-import { CSV_HELP, CSV_OPTIONS, modelColumns, readTable, writeOutput } from "./io.js";
-import { loadModel } from "./modelfile.js";
+import { CliError, EXIT_OK, UsageError } from "./errors.js";
+import { BLOCK_ROWS, columnsOf, CSV_HELP, CSV_OPTIONS, matrix, modelAndTable } from "./io.js";
+import { writeTo } from "./output.js";
 
 const help = `Usage: mdn-wasm evaluate <model.mdn> <data.csv> [options]
 
 Mean negative log-likelihood (natural log, per row) of the target columns given the inputs.
+Rows stream through the model a block at a time (8,192 rows), so memory does not grow with the
+file beyond 8 bytes a row for --labels; over several blocks the mean is their row-weighted mean,
+equal to model.evaluate on all rows up to rounding.
 
   --x COLS, --y COLS   Input and target columns; default the ones the model was trained on
                        (by name, or by index when its training file had no header).
@@ -33,36 +35,82 @@ export const evaluate: Command = {
 
 async function runEvaluate(v: Values, [modelPath, dataPath]: string[]): Promise<number> {
   const assign = choice(v, "assign", ["pi", "posterior"] as const, "pi");
-  const { model, facts } = await loadModel(modelPath!);
-  const table = await readTable(dataPath!, v);
-  const { x, y } = modelColumns(table, v, facts, "xy");
-  const result: Record<string, number | string> = { rows: table.rows.length, nll: model.evaluate(x, y!) };
+  const { model, table, x: xCols, y: yCols } = await modelAndTable(modelPath!, dataPath!, v, "xy");
   const labelSpec = str(v, "labels");
+  let labelCol: number | null = null;
   if (labelSpec !== undefined) {
-    const cols = resolveColumns(table, labelSpec, "--labels");
-    if (cols.length !== 1) throw new CliError(`--labels: expected one column, got ${cols.length}`);
-    const c = cols[0]!;
-    const truth = table.rows.map((row, r) => {
-      const cell = row[c]!.trim();
-      if (cell === "") throw new CliError(`${table.file}, line ${table.lines[r]}, ${columnLabel(table, c)}: missing label`);
-      return cell;
-    });
-    const assigned = assign === "posterior" ? model.labels(x, y!) : argmaxPi(model.predict(x).pi, model.components);
-    result.ari = adjustedRandScore(truth, assigned);
-    result.nmi = normalizedMutualInfoScore(truth, assigned);
+    const cols = columnsOf(table, labelSpec, "--labels");
+    if (cols.length !== 1) throw new UsageError(`--labels: expected one column, got ${cols.length}`);
+    labelCol = cols[0]!;
+  }
+  // The mean NLL over blocks, weighted by their rows. For the scores, each row's true class as a
+  // small integer (by first appearance) and its component: 8 bytes a row, not the label's text.
+  let weighted = 0;
+  const blockNll: number[] = [];
+  const classes = new Map<string, number>();
+  const truth = new Codes();
+  const assigned = new Codes();
+  for await (const block of table.blocks(BLOCK_ROWS)) {
+    const n = block.rows.length;
+    const x = matrix(table, block, xCols);
+    const y = matrix(table, block, yCols!);
+    const nll = model.evaluate(x, y);
+    blockNll.push(nll);
+    weighted += nll * n;
+    if (labelCol === null) continue;
+    for (let r = 0; r < n; r++) {
+      const cell = block.rows[r]![labelCol]!.trim();
+      if (cell === "") throw new CliError(`${table.file}, line ${block.lines[r]}, ${table.label(labelCol)}: missing label`);
+      let code = classes.get(cell);
+      if (code === undefined) classes.set(cell, (code = classes.size));
+      truth.push(code);
+    }
+    assigned.pushAll(assign === "posterior" ? model.labels(x, y) : argmaxPi(model.predict(x).pi, model.components));
+  }
+  const rows = table.rowCount;
+  // One block is model.evaluate exactly; more are its weighted mean (equal up to rounding).
+  const result: Record<string, number | string> = { rows, nll: blockNll.length === 1 ? blockNll[0]! : weighted / rows };
+  if (labelCol !== null) {
+    result.ari = adjustedRandScore(truth.take(), assigned.take());
+    result.nmi = normalizedMutualInfoScore(truth.take(), assigned.take());
     result.assignment = assign === "posterior" ? "argmax of the responsibilities" : "argmax of pi";
   }
   model.dispose();
+  let text: string;
   if (v.json) {
-    await writeOutput(undefined, JSON.stringify(result) + "\n");
+    text = JSON.stringify(result) + "\n";
   } else {
     const lines = [`rows      ${result.rows}`, `mean NLL  ${(result.nll as number).toFixed(6)}`];
     if (result.ari !== undefined) {
       lines.push(`ARI       ${(result.ari as number).toFixed(4)}  (components by ${result.assignment})`, `NMI       ${(result.nmi as number).toFixed(4)}`);
     }
-    await writeOutput(undefined, lines.join("\n") + "\n");
+    text = lines.join("\n") + "\n";
   }
+  await writeTo(undefined, (out) => out.write(text));
   return EXIT_OK;
+}
+
+/** Int32 codes appended block by block. */
+class Codes {
+  private data = new Int32Array(1024);
+  private length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) this.grow(1);
+    this.data[this.length++] = v;
+  }
+  pushAll(v: Int32Array): void {
+    if (this.length + v.length > this.data.length) this.grow(v.length);
+    this.data.set(v, this.length);
+    this.length += v.length;
+  }
+  take(): Int32Array {
+    return this.data.subarray(0, this.length);
+  }
+  private grow(extra: number): void {
+    const next = new Int32Array(Math.max(this.data.length * 2, this.length + extra));
+    next.set(this.data.subarray(0, this.length));
+    this.data = next;
+  }
 }
 
 function argmaxPi(pi: Float32Array, K: number): Int32Array {

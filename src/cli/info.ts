@@ -3,8 +3,9 @@
 
 import { type Command, type Values } from "./args.js";
 import { EXIT_OK } from "./errors.js";
-import { writeOutput } from "./io.js";
+import { listNames } from "./io.js";
 import { type Facts, factsPath, loadModel } from "./modelfile.js";
+import { writeTo } from "./output.js";
 
 const help = `Usage: mdn-wasm info <model.mdn> [--json]
 
@@ -28,8 +29,8 @@ const loss = (v: number | null) => (v === null ? "n/a" : v.toFixed(4));
 function factLines(f: Facts): string[] {
   const best = f.bestEpoch < 0 ? "none (stopped within the first epoch)" : `epoch ${f.bestEpoch + 1}, loss ${loss(f.loss)}${f.valLoss === null ? "" : `, val_loss ${loss(f.valLoss)}`}`;
   return [
-    `inputs:     ${f.x.join(", ")}`,
-    `targets:    ${f.y.join(", ")}`,
+    `inputs:     ${listNames(f.x)}`,
+    `targets:    ${listNames(f.y)}`,
     `trained:    ${f.data}, ${f.rows.train} rows (${f.rows.validation} for validation), ${f.epochs} epochs in ${f.seconds.toFixed(1)} s${f.interrupted ? ", interrupted by Ctrl-C" : ""}`,
     `kept:       ${best}`,
     `created:    ${f.createdAt}`,
@@ -53,6 +54,6 @@ async function runInfo(v: Values, [modelPath]: string[]): Promise<number> {
     text = lines.join("\n") + "\n";
   }
   model.dispose();
-  await writeOutput(undefined, text);
+  await writeTo(undefined, (out) => out.write(text));
   return EXIT_OK;
 }

@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 // mdn-wasm command line (the package's `bin`): train, evaluate, predict, sample and info on CSV
 // files, built on the library's public API only. Exit codes: 0 ok, 1 bad input, 2 bad usage,
-// 130 training interrupted by Ctrl-C (the best model so far was written).
+// 70 internal error, 130 training interrupted by Ctrl-C (the best model so far was written).
 
 import { readFileSync } from "node:fs";
-import { MdnError } from "../node.js";
-import { type Command, parseCommand } from "./args.js";
-import { CliError, EXIT_INPUT, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js";
+import { type Command, didYouMean, parseCommand } from "./args.js";
+import { EXIT_OK, EXIT_USAGE, report, UsageError } from "./errors.js";
 import { evaluate } from "./evaluate.js";
 import { exportCommand } from "./export.js";
 import { info } from "./info.js";
@@ -30,9 +29,10 @@ Example:
   mdn-wasm evaluate model.mdn test.csv --labels cluster
   mdn-wasm sample model.mdn test.csv --n 10 --out samples.csv
 
-Exit codes: 0 ok, 1 bad input (a file, a cell, a model that does not fit the data),
-2 bad usage (unknown command or option, missing argument), 130 training stopped by Ctrl-C
-(the best model so far was still written).`;
+Exit codes: 0 ok, 1 bad input (a file, a cell, a model that does not fit the data or memory,
+an output place that cannot be written), 2 bad usage (unknown command or option, missing or
+malformed argument), 70 internal error (a bug), 130 training stopped by Ctrl-C (the best model
+so far was still written). Every error is one line on stderr.`;
 }
 
 function version(): string {
@@ -52,7 +52,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = COMMANDS.find((c) => c.name === name);
   try {
-    if (!cmd) throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: ${COMMANDS.map((c) => c.name).join(", ")}`);
+    if (!cmd) {
+      const names = COMMANDS.map((c) => c.name);
+      throw new UsageError(`unknown command ${JSON.stringify(name)}${didYouMean(name, names)}; commands: ${names.join(", ")}`);
+    }
     const { values, positionals, help } = parseCommand(cmd, rest);
     if (help) {
       process.stdout.write(cmd.help + "\n");
@@ -60,23 +63,17 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await cmd.run(values, positionals);
   } catch (e) {
-    if (e instanceof CliError) {
-      process.stderr.write(`mdn-wasm: ${e.message}\n`);
-      if (e.exitCode === EXIT_USAGE) process.stderr.write(`Try: mdn-wasm ${cmd ? cmd.name + " " : ""}--help\n`);
-      return e.exitCode;
-    }
-    // The library's typed errors are bad input too (e.g. a model whose input width differs).
-    if (e instanceof MdnError) {
-      process.stderr.write(`mdn-wasm: ${e.message}\n`);
-      return EXIT_INPUT;
-    }
-    throw e;
+    if ((e as NodeJS.ErrnoException).code === "EPIPE") return EXIT_OK;
+    return report(e, cmd);
   }
 }
 
 // A reader that stops early (`| head`) is not an error.
 process.stdout.on("error", (e: NodeJS.ErrnoException) => {
   if (e.code === "EPIPE") process.exit(EXIT_OK);
-  throw e;
+  process.exit(report(e, undefined));
 });
+// Whatever escapes main (an error in a stream callback) is still one line and an exit code.
+process.on("uncaughtException", (e) => process.exit(report(e, undefined)));
+process.on("unhandledRejection", (e) => process.exit(report(e, undefined)));
 process.exitCode = await main(process.argv.slice(2));
