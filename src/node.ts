@@ -6,7 +6,7 @@
 //   const again = await loadFile("model.mdn");
 //   const module = await loadModule("node_modules/mdn-wasm/dist/mdn.wasm"); // paths and file: URLs too
 
-import { open, readFile, rename, writeFile } from "node:fs/promises";
+import { open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, MdnError, ModelFormatError } from "./errors.js";
@@ -19,11 +19,19 @@ export * from "./index.js";
 /** Files past this size are refused before they are read (a model's state must fit wasm memory). */
 const MAX_FILE_BYTES = 1 << 30;
 
-/** Write bytes next to `path`, then rename over it: a crash leaves the old file or the new, never half. */
+/**
+ * Write bytes next to `path`, then rename over it: a crash leaves the old file or the new, never
+ * half, and a failed write or rename (a folder at `path`, a full disk) leaves no temporary file.
+ */
 async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, path);
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`;
+  try {
+    await writeFile(tmp, bytes);
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
 }
 
 /** Read a file, refusing ones too large to be a model before reading them. */

@@ -1,5 +1,5 @@
 // mdn-wasm/node: file conveniences, kept out of the default (browser) entry.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -36,6 +36,14 @@ describe("node entry", () => {
     expect((await loadCheckpointFile(join(dir, "ckpt.mdn"))).saveCheckpoint()).toEqual(m.saveCheckpoint());
     writeFileSync(join(dir, "junk.mdn"), "not a model");
     await expect(loadFile(join(dir, "junk.mdn"))).rejects.toBeInstanceOf(ModelFormatError);
+  });
+
+  it("saveFile leaves no temporary file when the write fails (a folder where the file should go)", async () => {
+    const m = await MDN.create({ inputDim: 1, outputDim: 1, components: 1, seed: 1, hidden: [] });
+    const sub = join(dir, "failing");
+    mkdirSync(join(sub, "model.mdn"), { recursive: true });
+    await expect(saveFile(m, join(sub, "model.mdn"))).rejects.toThrow();
+    expect(readdirSync(sub)).toEqual(["model.mdn"]);
   });
 
   it("the default entry never reaches node: modules or src/node.ts", () => {
