@@ -20,6 +20,11 @@ const SHARED = [
   "test/init.test.ts",
   "test/pool.test.ts",
   "test/golden.test.ts",
+  "test/options.test.ts",
+  "test/config.test.ts",
+  "test/setweights.test.ts",
+  "test/nonfinite.test.ts",
+  "test/limits.test.ts",
 ];
 
 export default defineConfig({
