@@ -22,6 +22,11 @@ const SHARED = [
   "test/golden.test.ts",
   "test/abort.test.ts",
   "test/worker.test.ts",
+  "test/options.test.ts",
+  "test/config.test.ts",
+  "test/setweights.test.ts",
+  "test/nonfinite.test.ts",
+  "test/limits.test.ts",
 ];
 
 export default defineConfig({

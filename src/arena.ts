@@ -9,7 +9,11 @@
 // p + actBytes. Every tensor starts on a 16-byte boundary. Memory only grows; views over it are
 // made on use by the callers.
 
+import { MdnError } from "./errors.js";
 import type { Kernels, Ptr } from "./kernels.js";
+
+/** wasm32 addresses 4 GiB: 65536 pages of 64 KiB, the most any plan may reach. */
+export const MAX_MEMORY_BYTES = 2 ** 32;
 
 /** Floats rounded up to whole 16-byte lanes, in bytes. */
 export function bytesFor(floats: number): number {
@@ -26,10 +30,35 @@ export class Planner {
   }
 }
 
-/** Grow the module's memory so that byte `end` is addressable. */
-export function ensureMemory(k: Kernels, end: number): void {
+/**
+ * Grow the module's memory so that byte `end` is addressable, or throw MdnError TOO_LARGE naming
+ * `argument`, the memory needed and the limit (wasm32's 4 GiB, or what the engine would grant).
+ * Callers plan everything first and grow once, before they change anything.
+ */
+export function ensureMemory(k: Kernels, end: number, argument: string): void {
   const have = k.memory.buffer.byteLength;
-  if (end > have) k.memory.grow(Math.ceil((end - have) / 65536));
+  if (end <= have) return;
+  if (end > MAX_MEMORY_BYTES) {
+    throw new MdnError("TOO_LARGE", argument, `at most ${formatBytes(MAX_MEMORY_BYTES)} of WebAssembly memory (the wasm32 limit)`, `${formatBytes(end)} needed`);
+  }
+  try {
+    k.memory.grow(Math.ceil((end - have) / 65536));
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new MdnError("TOO_LARGE", argument, `WebAssembly memory the engine grants (it refused to grow ${formatBytes(have)} to the size needed)`, `${formatBytes(end)} needed`);
+  }
+}
+
+/** "1.5 GiB (1610612736 bytes)": sizes in errors, exact and readable. */
+export function formatBytes(n: number): string {
+  const units = ["bytes", "KiB", "MiB", "GiB"];
+  let u = 0;
+  let v = n;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${n} bytes` : `${v.toFixed(1)} ${units[u]} (${n} bytes)`;
 }
 
 /** Copy a float array into memory at ptr (the view is made here and dropped). */

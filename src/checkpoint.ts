@@ -6,9 +6,10 @@
 // as if training had never stopped: Adam's moments and step count, the epoch counter, the
 // early-stopping state and the best epoch's weights (restoreBestWeights).
 
+import { ensureMemory, writeF32 } from "./arena.js";
 import { type CheckpointInfo, type DecodedFile, encodeFile, type FileKind, readTensor, type TensorSource, type TrainingInfo } from "./io.js";
 import type { Ptr } from "./kernels.js";
-import type { Network, Tensor } from "./network.js";
+import { DEFAULT_ADAM, type Network, type Tensor } from "./network.js";
 import type { Normalization } from "./normalize.js";
 import type { EarlyStoppingState, TrainProgress } from "./train.js";
 
@@ -50,6 +51,74 @@ export function flatToSnapshot(net: Network, flat: Float32Array, snapshot: Ptr):
     new Float32Array(net.k.memory.buffer, snapshotPtr(net, snapshot, t), t.size).set(flat.subarray(at, at + t.size));
     at += t.size;
   }
+}
+
+/** Every weight (trainable and moving statistics), flat in tensor order: a copy. */
+export function readWeights(net: Network): Float32Array {
+  const out = new Float32Array(net.tensors.reduce((a, t) => a + t.size, 0));
+  let at = 0;
+  for (const t of net.tensors) {
+    out.set(new Float32Array(net.k.memory.buffer, t.ptr, t.size), at);
+    at += t.size;
+  }
+  return out;
+}
+
+/** Write weights flat in tensor order (readWeights' layout) into the network. */
+export function writeWeights(net: Network, flat: Float32Array): void {
+  let at = 0;
+  for (const t of net.tensors) {
+    writeF32(net.k, t.ptr, flat, at, t.size);
+    at += t.size;
+  }
+}
+
+/**
+ * One training step as fit takes it (Adam with Keras' defaults) on the n rows x (network space),
+ * with each row's target at its most likely component's mean: whether loss, gradients, update,
+ * moving statistics and the new weights' inference-mode loss on those rows stay finite. Buffers go at `base`. `undo` puts the whole training state back
+ * (weights, moments, statistics, generator, step count), whatever the outcome.
+ */
+export function trialStep(net: Network, base: Ptr, x: Float32Array, n: number): { ok: boolean; undo: () => void } {
+  const { outputDim: D, components: K } = net.cfg;
+  const P = net.P;
+  const s = net.planScratch(base, n, true);
+  const copy = s.end;
+  ensureMemory(net.k, copy + net.stateBytes, "bytes");
+  writeF32(net.k, s.x, x);
+  net.forward(s, n, false);
+  const f32 = new Float32Array(net.k.memory.buffer);
+  for (let r = 0; r < n; r++) {
+    const a = (s.a >>> 2) + r * P;
+    let top = 0;
+    for (let k = 1; k < K; k++) if (f32[a + k]! > f32[a + top]!) top = k;
+    for (let d = 0; d < D; d++) f32[(s.y >>> 2) + r * D + d] = f32[a + K + top * D + d]!;
+  }
+  net.saveState(copy);
+  const step = net.step;
+  net.zeroGrads(s);
+  net.forward(s, n, true);
+  let ok = Number.isFinite(net.trainLoss(s, n));
+  if (ok) {
+    net.backward(s, n, false);
+    ok = net.gradsFinite();
+  }
+  if (ok) {
+    net.updateMovingStats(s);
+    ok = net.adamStep(DEFAULT_ADAM) && net.statsFinite();
+  }
+  if (ok) {
+    // As fit's check after a step: the new weights' inference-mode loss on the same rows.
+    net.forward(s, n, false);
+    ok = Number.isFinite(net.mixtureLoss(s, n));
+  }
+  return {
+    ok,
+    undo: () => {
+      net.loadState(copy);
+      net.step = step;
+    },
+  };
 }
 
 function generatorWords(net: Network): number[] {

@@ -1,5 +1,8 @@
 // Small synthetic data sets, seeded and deterministic, for demos, tests and benchmarks.
 
+import { MAX_RESULT_VALUES, positiveInt } from "./config.js";
+import { describe, MdnError } from "./errors.js";
+
 /** A tiny seeded generator for data (sfc32 seeded by splitmix32); not the model's generator. */
 export function dataRng(seed: number): { uniform: () => number; normal: () => number } {
   let s = seed >>> 0;
@@ -49,6 +52,8 @@ export interface ClusterData {
  * multivariate_normal as the covariance diagonal, so those numbers are variances; we keep that.
  */
 export function seedClusters(n = 1024, seed = 0): ClusterData {
+  positiveInt(n, "n", MAX_RESULT_VALUES / 4); // x and y: 2 values each per row
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new MdnError("INVALID_ARGUMENT", "seed", "a non-negative safe integer", describe(seed));
   const pi = [0.2, 0.4, 0.3, 0.1];
   const mu = [[2, 2], [-2, 2], [-2, -2], [2, -2]];
   const variance = [[0.5, 0.5], [1, 1], [0.5, 0.5], [1, 1]];

@@ -14,6 +14,7 @@ export type MdnErrorCode =
   | "ROW_COUNT_MISMATCH" // x and y with different numbers of rows
   | "DISPOSED" // a call on a disposed model
   | "BUSY" // a call while fit is running on the same model
+  | "TOO_LARGE" // a model, fit or result that needs more memory than the library's limits (or the engine grants)
   | "NON_FINITE_STEP"; // fit with onNonFinite "throw" met a batch with a non-finite loss, gradient or update
 
 export class MdnError extends Error {
@@ -30,20 +31,31 @@ export class MdnError extends Error {
 }
 
 /** What went non-finite in a training step. */
-export type NonFiniteCause = "loss" | "gradients" | "update";
+export type NonFiniteCause = "loss" | "gradients" | "update" | "prediction";
 
-/** Where a training step went non-finite: reported in History (onNonFinite "stop") or thrown. */
+/**
+ * Where a training step went non-finite: reported in History (onNonFinite "stop") or thrown. No
+ * such step is kept: the model ends with weights that predict finite numbers on the probe batch
+ * (README "Non-finite numbers").
+ */
 export interface NonFiniteReport {
   /** The epoch (0-based, counted from initialEpoch as History.epoch is) of the bad batch. */
   epoch: number;
   /** The batch within that epoch (0-based). */
   batch: number;
   /**
-   * "loss" or "gradients": the batch was not applied, the weights are those after the previous
-   * batch. "update": the Adam step itself overflowed (e.g. a learning rate near float32's limit),
-   * so the whole training state went back to where it was at the start of the epoch.
+   * "loss": the batch's loss was not finite with the weights the batches before it left;
+   * "gradients": its gradients were not; "update": its Adam step overflowed (e.g. a learning rate
+   * near float32's limit); "prediction": the weights after this batch (the epoch's last) predict
+   * non-finite numbers on the probe batch.
    */
   cause: NonFiniteCause;
+  /**
+   * How many of that epoch's batches the kept weights include: the weights after the last batch
+   * whose loss was finite with them and that predict finite numbers on the probe batch, else (0)
+   * the weights the epoch started from.
+   */
+  keptBatches: number;
 }
 
 /** fit with `onNonFinite: "throw"`: the model holds the last good weights, as with "stop". */
@@ -95,6 +107,9 @@ export type ModelFormatErrorCode =
   | "BAD_NORMALIZATION" // a standard deviation that is not positive (or isotropic scales that differ)
   | "BAD_GENERATOR" // a generator state that is not four u32 words, not all zero
   | "BAD_TRAINING_STATE" // checkpoint fields out of range
+  | "BAD_BATCH_NORM" // a batch-norm moving variance that is negative
+  | "CANNOT_PREDICT" // the model's outputs on the probe batch are not finite (or a scale is not positive)
+  | "CANNOT_TRAIN" // a checkpoint whose training state cannot take one step on the probe batch
   | "NOT_A_CHECKPOINT"; // loadCheckpoint given a plain model file
 
 /** A model file the loader refused. Not an MdnError: the bytes, not an argument, are at fault. */
@@ -122,4 +137,34 @@ export function describe(v: unknown): string {
   if (ArrayBuffer.isView(v)) return `a ${v.constructor.name} of length ${(v as unknown as ArrayLike<number>).length}`;
   if (typeof v === "function") return "a function";
   return "an object";
+}
+
+/**
+ * The name in `known` that `name` most likely misspells (edit distance after ignoring case, "_"
+ * and "-", so `learning_rate` finds `learningRate`), or undefined when none is close.
+ */
+export function closestName(name: string, known: readonly string[]): string | undefined {
+  const plain = (s: string) => s.toLowerCase().replace(/[_-]/g, "");
+  const a = plain(name);
+  let best: string | undefined;
+  let bestDistance = Math.max(1, Math.floor(a.length / 3)) + 1;
+  for (const k of known) {
+    const d = editDistance(a, plain(k));
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
 }

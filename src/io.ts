@@ -23,12 +23,14 @@
 // version, header size, UTF-8, nesting depth, JSON, forbidden and unknown keys, field types, config,
 // memory need, tensor table (names and shapes derived from the config, byte lengths, offsets with
 // overflow-safe arithmetic, bounds, overlap, gaps), exact total length, checksum, then the values
-// (finite weights, usable normalisation, generator and training state).
+// (finite weights, usable normalisation, non-negative moving variances, generator and training
+// state). MDN.load then builds the model and runs it on the probe batch (src/probe.ts): a file
+// that loads predicts finite numbers there, and a checkpoint can take a training step.
 
-import { bytesFor } from "./arena.js";
-import { type ResolvedConfig, resolveConfig } from "./config.js";
-import { ModelFormatError, type ModelFormatErrorCode } from "./errors.js";
-import { planTensors } from "./network.js";
+import { formatBytes } from "./arena.js";
+import { MAX_ADAM_STEPS, MAX_EPOCHS, type ResolvedConfig, resolveConfig } from "./config.js";
+import { MdnError, ModelFormatError, type ModelFormatErrorCode } from "./errors.js";
+import { MAX_MODEL_BYTES, modelBytes, planTensors } from "./network.js";
 import { normalizationProblem } from "./normalize.js";
 
 export const MAGIC = new Uint8Array([0x89, 0x4d, 0x44, 0x4e, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -39,8 +41,6 @@ export const MAX_HEADER_BYTES = 1 << 20;
 const MAX_DEPTH = 8;
 const PREAMBLE = 16;
 const CHECKSUM = 4;
-/** The training arena must fit in wasm32's 4 GiB with room for data: refuse models past 1 GiB of state. */
-const MAX_STATE_BYTES = 1 << 30;
 
 export type FileKind = "model" | "checkpoint";
 
@@ -143,13 +143,6 @@ export function expectedTensors(h: Pick<FileHeader, "config" | "normalization" |
     if (h.checkpoint.orderRows > 0) out.push({ name: "train/order", shape: [h.checkpoint.orderRows] });
   }
   return out;
-}
-
-/** Bytes the model's training state takes in wasm memory (params, grads, m, v, statistics). */
-function stateBytes(config: ResolvedConfig): number {
-  let b = 64;
-  for (const t of planTensors(config).tensors) b += bytesFor(t.size) * (t.trainable ? 4 : 1);
-  return b;
 }
 
 // ---------------------------------------------------------------- writing
@@ -274,6 +267,7 @@ function readConfig(v: Json | undefined): ResolvedConfig {
   try {
     resolved = resolveConfig(v);
   } catch (e) {
+    if (e instanceof MdnError && e.received === "an unknown option") return fail("UNKNOWN_KEY", `${e.argument.slice(0, 80)} is not a config field`);
     return fail("BAD_CONFIG", `config rejected: ${(e as Error).message}`);
   }
   const d = jsonDiff(v, resolved as unknown as Json, "config");
@@ -306,9 +300,15 @@ function readCheckpoint(v: Json | undefined): CheckpointInfo | null {
       bestEpoch: e.bestEpoch === null ? null : count(e.bestEpoch, "checkpoint.earlyStopping.bestEpoch"),
     };
   }
+  const epoch = count(c.epoch, "checkpoint.epoch");
+  // A checkpoint must be able to go on: fit counts epochs below MAX_EPOCHS and Adam's steps up to
+  // MAX_ADAM_STEPS (its step counter is an i32 in the kernel).
+  if (epoch >= MAX_EPOCHS) fail("BAD_TRAINING_STATE", `checkpoint.epoch ${epoch} leaves no epoch to train (fit trains fewer than ${MAX_EPOCHS})`);
+  const adamSteps = count(c.adamSteps, "checkpoint.adamSteps");
+  if (adamSteps >= MAX_ADAM_STEPS) fail("BAD_TRAINING_STATE", `checkpoint.adamSteps ${adamSteps} leaves no Adam step to take (at most ${MAX_ADAM_STEPS})`);
   return {
-    epoch: count(c.epoch, "checkpoint.epoch"),
-    adamSteps: count(c.adamSteps, "checkpoint.adamSteps"),
+    epoch,
+    adamSteps,
     earlyStopping,
     bestWeights: bool(c.bestWeights, "checkpoint.bestWeights"),
     orderRows: count(c.orderRows, "checkpoint.orderRows"),
@@ -406,9 +406,9 @@ export function decodeFile(input: unknown): DecodedFile {
     tensors: [],
   };
 
-  // The config alone fixes how much memory the model needs: refuse before looking further.
-  const need = stateBytes(config);
-  if (need > MAX_STATE_BYTES) fail("TOO_LARGE", `the model needs ${need} bytes of state, over ${MAX_STATE_BYTES}`);
+  // The config alone fixes how much memory the model needs: the limit MDN.create applies too.
+  const need = modelBytes(config);
+  if (need > MAX_MODEL_BYTES) fail("TOO_LARGE", `the model needs ${formatBytes(need)} of memory, over the limit of ${formatBytes(MAX_MODEL_BYTES)}`);
 
   const want = expectedTensors(header);
   const table = root.tensors as Json[];
@@ -458,6 +458,13 @@ export function decodeFile(input: unknown): DecodedFile {
       config.covariance === "isotropic",
     );
     if (problem) fail("BAD_NORMALIZATION", problem);
+  }
+  for (const t of tensors) {
+    if (!t.name.endsWith("/moving_variance")) continue;
+    const v = readTensor(d, t.name);
+    const i = v.findIndex((x) => x < 0);
+    // A moving average of batch variances is never negative.
+    if (i >= 0) fail("BAD_BATCH_NORM", `${t.name}[${i}] is ${v[i]}, a negative variance`);
   }
   if (checkpoint) checkTrainingState(d, checkpoint);
   return d;

@@ -8,7 +8,6 @@
 // Passing 0 for an optional output pointer skips it. Dimension legend: N rows, I inputs, O outputs,
 // C channels, K components, D target dimensions, P = head width.
 
-import { instantiate } from "@assemblyscript/loader";
 import { loadModule } from "./wasm.js";
 
 export type Ptr = number;
@@ -200,13 +199,24 @@ export async function instantiateKernels(module?: WebAssembly.Module): Promise<K
     spare.delete(mod);
     return reused;
   }
-  // The instance's own exports, not the loader's demangled ones: the loader wraps every function in
-  // `(...args) => elem(...args)`, which allocates an array on each of the ~30 kernel calls per
-  // training step and costs more than a small kernel (measured in bench/: seed fit and predict).
-  const { instance } = await instantiate<Record<string, unknown>>(mod, {});
+  // The instance's own exports, called directly (no loader: @assemblyscript/loader's wrappers
+  // allocated an array on each of the ~30 kernel calls per training step). Release builds import
+  // nothing; the asserting debug build imports env.abort, answered here with the message.
+  let memory: WebAssembly.Memory | undefined;
+  const abort = (message: number, file: number, line: number, column: number): never => {
+    throw new Error(`wasm abort: ${asString(memory, message)} at ${asString(memory, file)}:${line}:${column}`);
+  };
+  const instance = await WebAssembly.instantiate(mod, { env: { abort } });
   const k = instance.exports as unknown as Kernels;
+  memory = k.memory;
   origin.set(k, mod);
   return k;
+}
+
+/** An AssemblyScript string (UTF-16, its byte length in the 4 bytes before it), for abort messages. */
+function asString(memory: WebAssembly.Memory | undefined, ptr: number): string {
+  if (!memory || !ptr) return "";
+  return String.fromCharCode(...new Uint16Array(memory.buffer, ptr, new Uint32Array(memory.buffer, ptr - 4, 1)[0]! >>> 1));
 }
 
 /**

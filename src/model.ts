@@ -2,15 +2,16 @@
 // Data flows one way: user arrays -> validated and copied once into the arena -> kernels ->
 // results copied out into arrays the caller owns.
 
-import { Planner, readF32, writeF32 } from "./arena.js";
-import { type MDNConfig, numberIn, oneOf, positiveInt, type ResolvedConfig, resolveConfig } from "./config.js";
+import { ensureMemory, formatBytes, Planner, readF32, writeF32 } from "./arena.js";
+import { checkKeys, MAX_ADAM_STEPS, MAX_BATCH, MAX_EPOCHS, MAX_RESULT_VALUES, type MDNConfig, numberIn, oneOf, optionsObject, positiveInt, type ResolvedConfig, resolveConfig } from "./config.js";
 import { checkPair, type Checked, type MatrixLike, sliceRows, toMatrix } from "./data.js";
 import { describe, MdnError, ModelFormatError } from "./errors.js";
 import { initMeansFromTargets } from "./init.js";
-import { flatToSnapshot, loadInto, readNormalization, readResume, type ResumeState, snapshotToFlat, writeFile } from "./checkpoint.js";
+import { flatToSnapshot, loadInto, readNormalization, readResume, readWeights, type ResumeState, snapshotToFlat, trialStep, writeFile, writeWeights } from "./checkpoint.js";
 import { decodeFile, type TrainingInfo } from "./io.js";
 import { instantiateKernels, type Kernels, type Ptr, releaseKernels } from "./kernels.js";
-import { type AdamSettings, Network, type Scratch } from "./network.js";
+import { type AdamSettings, checkModelSize, DEFAULT_ADAM, Network, type Scratch } from "./network.js";
+import { PROBE_ROWS, probeInputs, probeProblem } from "./probe.js";
 import { learnNormalization, logScale, type Normalization, standardize, unscaleHead } from "./normalize.js";
 import { type Calibration, calibrationOf, type Engine, headParams, type HeadParams, jointOf, type ModeOptions, mixtureCovariance, mixtureMean, rowModes, type RowModes, toMixture } from "./density.js";
 import { type Prediction, toPrediction } from "./prediction.js";
@@ -72,9 +73,10 @@ export interface FitOptions {
    */
   initialEpoch?: number;
   /**
-   * What to do when a batch's loss, gradients or Adam update are not finite (the batch is never
-   * applied): "stop" (default) ends training with the last good weights and reports the epoch and
-   * batch in `History.nonFinite`; "throw" rejects with a NonFiniteError carrying the same facts.
+   * What to do when a batch's loss, gradients or Adam update are not finite, or a step's weights
+   * predict non-finite numbers (no such step is kept): "stop" (default) ends training with the last
+   * good weights and reports the epoch and batch in `History.nonFinite`; "throw" rejects with a
+   * NonFiniteError carrying the same facts. README "Non-finite numbers".
    */
   onNonFinite?: "stop" | "throw";
   /** Standardise inputs and targets (see MDNConfig.normalize); default config.normalize. */
@@ -101,6 +103,22 @@ export interface CreateOptions {
 
 /** Predict and evaluate work through rows in chunks of this many unless told otherwise. */
 const DEFAULT_INFER_BATCH = 1024;
+
+// The keys each options argument knows; any other is refused with a did-you-mean.
+const CREATE_KEYS = ["module"];
+const FIT_KEYS = [
+  "epochs", "batchSize", "shuffle", "validationSplit", "validationData", "optimizer", "earlyStopping", "onEpochEnd", "onBatchEnd",
+  "callbacks", "signal", "verbose", "yieldEvery", "initialEpoch", "onNonFinite", "normalize",
+];
+const OPTIMIZER_KEYS = ["name", "learningRate", "beta1", "beta2", "epsilon", "decay"];
+const EARLY_STOPPING_KEYS = ["monitor", "minDelta", "patience", "restoreBestWeights"];
+const CALLBACK_KEYS = ["onEpochEnd", "onBatchEnd"];
+const BATCH_KEYS = ["batchSize"];
+const MODE_KEYS = ["tol", "mergeTol", "maxIter", "batchSize"];
+const SAMPLE_KEYS = ["n", "temperature", "sigmaTemperature", "seed", "batchSize"];
+const CALIBRATION_KEYS = ["levels", "batchSize"];
+/** float32's largest value: a learning rate past it is Infinity in the kernel. */
+const F32_MAX = 3.4028234663852886e38;
 
 export class MDN {
   /** Set to true (e.g. from onEpochEnd) to end fit after the current epoch, as in TensorFlow.js. */
@@ -130,11 +148,18 @@ export class MDN {
 
   /** Validate the config, instantiate the kernels and initialise the weights from the seed. */
   static async create(config: MDNConfig, options: CreateOptions = {}): Promise<MDN> {
+    const o = optionsObject(options, "options", CREATE_KEYS) as CreateOptions;
     const cfg = resolveConfig(config);
-    const k = await instantiateKernels(await loadModule(options.module, "options.module"));
-    const net = new Network(k, cfg);
-    net.initialize();
-    return new MDN(k, net, cfg);
+    checkModelSize(cfg);
+    const k = await instantiateKernels(await loadModule(o.module, "options.module"));
+    try {
+      const net = new Network(k, cfg);
+      net.initialize();
+      return new MDN(k, net, cfg);
+    } catch (e) {
+      releaseKernels(k);
+      throw e;
+    }
   }
 
   /**
@@ -143,32 +168,69 @@ export class MDN {
    * are copied first, so the caller may reuse its buffer at once.
    */
   static async load(bytes: Uint8Array | ArrayBuffer, options: CreateOptions = {}): Promise<MDN> {
-    return MDN.fromFile(decodeFile(ownCopy(bytes)), options);
+    const o = optionsObject(options, "options", CREATE_KEYS) as CreateOptions;
+    return MDN.fromFile(decodeFile(ownCopy(bytes)), o);
   }
 
   /** As load, but the file must be a checkpoint (ModelFormatError NOT_A_CHECKPOINT otherwise). */
   static async loadCheckpoint(bytes: Uint8Array | ArrayBuffer, options: CreateOptions = {}): Promise<MDN> {
+    const o = optionsObject(options, "options", CREATE_KEYS) as CreateOptions;
     const d = decodeFile(ownCopy(bytes));
     if (d.header.kind !== "checkpoint") throw new ModelFormatError("NOT_A_CHECKPOINT", "a model file has no training state; use MDN.load");
-    return MDN.fromFile(d, options);
+    return MDN.fromFile(d, o);
   }
 
   private static async fromFile(d: ReturnType<typeof decodeFile>, options: CreateOptions): Promise<MDN> {
     const cfg = d.header.config;
     const k = await instantiateKernels(await loadModule(options.module, "options.module"));
-    const net = new Network(k, cfg);
-    loadInto(net, d);
-    const m = new MDN(k, net, cfg);
-    m.norm = readNormalization(d);
-    const { epochs, steps, loss, valLoss } = d.header.training;
-    m.life = { epochs, steps, loss, valLoss };
-    const r = readResume(d);
-    if (r) {
-      m.progress = r.progress;
-      m.bestWeights = r.bestWeights;
-      m.order = r.order;
+    try {
+      const net = new Network(k, cfg);
+      loadInto(net, d);
+      const m = new MDN(k, net, cfg);
+      m.norm = readNormalization(d);
+      const { epochs, steps, loss, valLoss } = d.header.training;
+      m.life = { epochs, steps, loss, valLoss };
+      const r = readResume(d);
+      if (r) {
+        m.progress = r.progress;
+        m.bestWeights = r.bestWeights;
+        m.order = r.order;
+      }
+      m.checkLoaded(d.header.checkpoint !== null);
+      return m;
+    } catch (e) {
+      releaseKernels(k);
+      throw e;
     }
-    return m;
+  }
+
+  /**
+   * A file that loads must predict finite numbers on the probe batch (src/probe.ts), with its
+   * weights and with the best weights a checkpoint may restore, and a checkpoint's training state
+   * must take one step there (Adam's defaults, targets at the predicted means) and still predict.
+   */
+  private checkLoaded(checkpoint: boolean): void {
+    let problem = this.probeProblem();
+    if (problem) throw new ModelFormatError("CANNOT_PREDICT", `the weights cannot predict: ${problem}`);
+    if (this.bestWeights) {
+      const current = readWeights(this.net);
+      writeWeights(this.net, this.bestWeights);
+      problem = this.probeProblem();
+      writeWeights(this.net, current);
+      if (problem) throw new ModelFormatError("CANNOT_PREDICT", `best/weights cannot predict: ${problem}`);
+    }
+    if (checkpoint) {
+      const x = probeInputs(this.inputDim, this.norm);
+      const trial = trialStep(this.net, this.inferBuffers(PROBE_ROWS).end, x, PROBE_ROWS);
+      problem = trial.ok ? this.probeProblem() : "a training step on the probe batch is not finite";
+      trial.undo();
+      if (problem) throw new ModelFormatError("CANNOT_TRAIN", `the training state cannot go on: ${problem}`);
+    }
+  }
+
+  /** Why the model's weights do not predict finite numbers on the probe batch, or null. */
+  private probeProblem(): string | null {
+    return probeProblem(this.net, this.norm, this.inferBuffers(PROBE_ROWS), probeInputs(this.inputDim, this.norm));
   }
 
   /** The model as a file: weights, config, normalisation, generator state, training facts. */
@@ -238,11 +300,14 @@ export class MDN {
     if (this.training) throw new MdnError("BUSY", "fit", "no other fit running on this model", "a fit in progress");
     const { plan, norm } = this.planFit(x, y, options);
     if (plan.signal?.aborted) throw plan.signal.reason;
+    // All memory the fit needs is grown now, before anything changes: a fit refused for memory
+    // leaves the model as it was.
+    const arena = planTrainArena(this.net, plan);
+    ensureMemory(this.k, arena.end, "fit");
     this.stopTraining = false;
     this.norm = norm;
     if (this.config.meanInit === "targets" && this.net.fresh) initMeansFromTargets(this.net, plan.y);
     this.net.fresh = false;
-    const arena = planTrainArena(this.net, plan);
     this.training = arena;
     this.infer = null;
     this.progress = { epoch: plan.initialEpoch, earlyStopping: plan.resume, inEpoch: false, loss: null, valLoss: null };
@@ -265,10 +330,10 @@ export class MDN {
     }
   }
 
-  private planFit(x: MatrixLike, y: MatrixLike, o: FitOptions): { plan: TrainPlan; norm: Normalization | null } {
-    if (typeof o !== "object" || o === null) throw new MdnError("INVALID_ARGUMENT", "options", "an object", describe(o));
-    const epochs = o.epochs === undefined ? 1 : positiveInt(o.epochs, "options.epochs", 1e9);
-    const batchSize = o.batchSize === undefined ? 32 : positiveInt(o.batchSize, "options.batchSize", 1 << 20);
+  private planFit(x: MatrixLike, y: MatrixLike, options: FitOptions): { plan: TrainPlan; norm: Normalization | null } {
+    const o = optionsObject(options, "options", FIT_KEYS) as FitOptions;
+    const epochs = o.epochs === undefined ? 1 : positiveInt(o.epochs, "options.epochs", MAX_EPOCHS);
+    const batchSize = o.batchSize === undefined ? 32 : positiveInt(o.batchSize, "options.batchSize", MAX_BATCH);
     const shuffle = o.shuffle ?? true;
     if (typeof shuffle !== "boolean") throw new MdnError("INVALID_CONFIG", "options.shuffle", "a boolean", describe(shuffle));
     const split = numberIn(o.validationSplit ?? 0, "options.validationSplit", 0, 1, false, true);
@@ -281,8 +346,9 @@ export class MDN {
     }
     const yieldBatches = yieldEvery === "batch" || (yieldEvery === "auto" && o.signal !== undefined);
     const yieldMs = yieldEvery === "epoch" || yieldBatches ? 0 : yieldEvery === "never" ? Infinity : yieldEvery === "auto" ? 16 : yieldEvery;
-    const onEpochEnd = o.onEpochEnd ?? o.callbacks?.onEpochEnd;
-    const onBatchEnd = o.onBatchEnd ?? o.callbacks?.onBatchEnd;
+    const callbacks = optionsObject(o.callbacks, "options.callbacks", CALLBACK_KEYS) as NonNullable<FitOptions["callbacks"]>;
+    const onEpochEnd = o.onEpochEnd ?? callbacks.onEpochEnd;
+    const onBatchEnd = o.onBatchEnd ?? callbacks.onBatchEnd;
     if (onEpochEnd !== undefined && typeof onEpochEnd !== "function") throw new MdnError("INVALID_ARGUMENT", "options.onEpochEnd", "a function", describe(onEpochEnd));
     if (onBatchEnd !== undefined && typeof onBatchEnd !== "function") throw new MdnError("INVALID_ARGUMENT", "options.onBatchEnd", "a function", describe(onBatchEnd));
     if (o.signal !== undefined && !(typeof o.signal === "object" && o.signal !== null && "aborted" in o.signal)) {
@@ -318,6 +384,11 @@ export class MDN {
       throw new MdnError("INVALID_CONFIG", "options.initialEpoch", `less than options.epochs (${epochs}): epochs is the final epoch count, as in Keras`, String(initialEpoch));
     }
     const onNonFinite = oneOf(o.onNonFinite ?? "stop", "options.onNonFinite", ["stop", "throw"] as const);
+    // Adam's step counter must not pass the kernel's i32 (a loaded checkpoint may be far along).
+    const steps = (epochs - initialEpoch) * Math.ceil(xs.rows / batchSize);
+    if (this.net.step + steps > MAX_ADAM_STEPS) {
+      throw new MdnError("INVALID_CONFIG", "options.epochs", `at most ${MAX_ADAM_STEPS} Adam steps in all (this model has taken ${this.net.step})`, `${steps} more steps`);
+    }
     const norm = this.planNormalization(o.normalize, xs, ys);
     if (norm) {
       xs = standardize(xs, norm.xMean, norm.xStd);
@@ -330,6 +401,8 @@ export class MDN {
       resume: this.resumable(earlyStopping, initialEpoch),
       order: this.resumesAt(initialEpoch) && this.order?.length === xs.rows ? this.order : null,
       lossOffset: norm ? logScale(norm) : 0,
+      norm,
+      probeX: probeInputs(this.inputDim, norm),
       shouldStop: () => this.stopTraining,
       checkAlive: () => this.assertAlive(),
     };
@@ -367,8 +440,13 @@ export class MDN {
   /** The mixture parameters for every row of x, in inference mode (shapes in Prediction). */
   predict(x: MatrixLike, options: { batchSize?: number } = {}): Prediction {
     this.assertAlive();
+    const o = optionsObject(options, "options", BATCH_KEYS);
     const xs = toMatrix(x, "x", this.inputDim);
-    return toPrediction(this.head(xs, options.batchSize), this.config);
+    const { components: K, outputDim: D, covariance } = this.config;
+    // Full covariance hands back each L as a dense (D, D) matrix.
+    const perRow = K * (1 + D + (covariance === "full" ? D * D : this.net.S / K));
+    checkResultSize(xs.rows * perRow, "x", `${xs.rows} rows x ${perRow} values per row`);
+    return toPrediction(this.head(xs, o.batchSize as number | undefined), this.config);
   }
 
   // The probabilistic API (src/density.ts, src/sampling.ts). Inputs are validated here, before
@@ -376,8 +454,9 @@ export class MDN {
 
   /** log p(y_n | x_n) per row (N). */
   logProb(x: MatrixLike, y: MatrixLike, options: { batchSize?: number } = {}): Float32Array {
+    const o = this.options(options, BATCH_KEYS);
     const [xs, ys] = this.pair(x, y);
-    const logProb = jointOf(this.engine(xs.rows, options.batchSize), this.scaledX(xs), this.scaledY(ys)).logProb;
+    const logProb = jointOf(this.engine(xs.rows, o.batchSize as number | undefined), this.scaledX(xs), this.scaledY(ys)).logProb;
     // Densities of the original targets: the Jacobian of the standardisation.
     if (this.norm) {
       const shift = logScale(this.norm);
@@ -388,8 +467,9 @@ export class MDN {
 
   /** Posterior over components p(k | x_n, y_n) (N, K); rows sum to 1. */
   responsibilities(x: MatrixLike, y: MatrixLike, options: { batchSize?: number } = {}): Float32Array {
+    const o = this.options(options, BATCH_KEYS);
     const [xs, ys] = this.pair(x, y);
-    return jointOf(this.engine(xs.rows, options.batchSize), this.scaledX(xs), this.scaledY(ys)).gamma;
+    return jointOf(this.engine(xs.rows, o.batchSize as number | undefined), this.scaledX(xs), this.scaledY(ys)).gamma;
   }
 
   /** The most responsible component of each row (N), ties to the lowest index. */
@@ -403,40 +483,54 @@ export class MDN {
 
   /** E[y | x] (N, D), float64. */
   mean(x: MatrixLike, options: { batchSize?: number } = {}): Float64Array {
-    return mixtureMean(this.mixtureOf(x, options.batchSize));
+    const o = this.options(options, BATCH_KEYS);
+    return mixtureMean(this.mixtureOf(x, o.batchSize as number | undefined));
   }
 
   /** Cov[y | x] (N, D, D) by the law of total variance, float64. */
   covariance(x: MatrixLike, options: { batchSize?: number } = {}): Float64Array {
-    return mixtureCovariance(this.mixtureOf(x, options.batchSize));
+    const o = this.options(options, BATCH_KEYS);
+    const D = this.outputDim;
+    return mixtureCovariance(this.mixtureOf(x, o.batchSize as number | undefined, (rows) => checkResultSize(rows * D * D, "x", `${rows} rows x ${D * D} (a D x D matrix per row)`)));
   }
 
   /** Every local mode of p(y | x) per row, with its density, highest first. */
   modes(x: MatrixLike, options: ModeOptions & { batchSize?: number } = {}): RowModes[] {
-    if (typeof options !== "object" || options === null) throw new MdnError("INVALID_ARGUMENT", "options", "an object", describe(options));
-    const tol = numberIn(options.tol ?? 1e-9, "options.tol", 0, 1, true);
-    const mergeTol = numberIn(options.mergeTol ?? 1e-3, "options.mergeTol", 0, Infinity, true);
-    const maxIter = positiveInt(options.maxIter ?? 1000, "options.maxIter", 1e7);
-    const m = this.mixtureOf(x, options.batchSize);
+    const o = this.options(options, MODE_KEYS);
+    const tol = numberIn(o.tol ?? 1e-9, "options.tol", 0, 1, true);
+    const mergeTol = numberIn(o.mergeTol ?? 1e-3, "options.mergeTol", 0, Infinity, true);
+    const maxIter = positiveInt(o.maxIter ?? 1000, "options.maxIter", 1e7);
+    const m = this.mixtureOf(x, o.batchSize as number | undefined);
     return Array.from({ length: m.N }, (_, n) => rowModes(m, n, { tol, mergeTol, maxIter }));
   }
 
   /** Draws y ~ p(y | x) per row with temperatures; see src/sampling.ts and the README. */
   sample(x: MatrixLike, options: SampleOptions & { batchSize?: number } = {}): Samples {
-    const o = resolveSampleOptions(options);
-    const m = this.mixtureOf(x, options.batchSize);
-    const e = this.engine(m.N, options.batchSize);
+    const given = this.options(options, SAMPLE_KEYS);
+    const o = resolveSampleOptions(given);
+    const batchSize = given.batchSize as number | undefined;
+    const D = this.outputDim;
+    // Each draw is D values and its component: refuse before any row is run.
+    const m = this.mixtureOf(x, batchSize, (rows) => checkResultSize(rows * o.n * (D + 1), "options.n", `${rows} rows x ${o.n} draws x ${D + 1} (D values and a component per draw)`));
+    const e = this.engine(m.N, batchSize);
     return sampleMixture(e, m, o, e.buffers().end);
   }
 
   /** PIT values and central-interval coverage on (x, y) for 1-D targets. */
   calibration(x: MatrixLike, y: MatrixLike, options: { levels?: number[]; batchSize?: number } = {}): Calibration {
+    const o = this.options(options, CALIBRATION_KEYS);
     if (this.outputDim !== 1) throw new MdnError("SHAPE_MISMATCH", "y", "1-D targets (outputDim 1) for calibration", `outputDim ${this.outputDim}`);
-    const levels = options.levels ?? [0.5, 0.8, 0.95];
+    const levels = o.levels ?? [0.5, 0.8, 0.95];
     if (!Array.isArray(levels) || levels.length === 0) throw new MdnError("INVALID_ARGUMENT", "options.levels", "a non-empty array of levels in (0, 1)", describe(levels));
     levels.forEach((l, i) => numberIn(l, `options.levels[${i}]`, 0, 1, true, true));
     const [xs, ys] = this.pair(x, y);
-    return calibrationOf(toMixture(this.head(xs, options.batchSize), this.config), ys.data, levels);
+    return calibrationOf(toMixture(this.head(xs, o.batchSize as number | undefined), this.config), ys.data, levels as number[]);
+  }
+
+  /** An options argument after the model is known to be alive: a plain object with known keys. */
+  private options(options: unknown, known: readonly string[]): Record<string, unknown> {
+    this.assertAlive();
+    return optionsObject(options, "options", known);
   }
 
   private pair(x: MatrixLike, y: MatrixLike): [Checked, Checked] {
@@ -447,9 +541,11 @@ export class MDN {
     return [xs, ys];
   }
 
-  private mixtureOf(x: MatrixLike, batchSize: number | undefined) {
+  /** The mixture for the rows of x; `check` sees the row count before anything is computed. */
+  private mixtureOf(x: MatrixLike, batchSize: number | undefined, check?: (rows: number) => void) {
     this.assertAlive();
     const xs = toMatrix(x, "x", this.inputDim);
+    check?.(xs.rows);
     return toMixture(this.head(xs, batchSize), this.config);
   }
 
@@ -461,7 +557,7 @@ export class MDN {
 
   /** Mean negative log-likelihood of y given x, in inference mode (no L2 term), in original units. */
   evaluate(x: MatrixLike, y: MatrixLike, options: { batchSize?: number } = {}): number {
-    this.assertAlive();
+    const o = this.options(options, BATCH_KEYS);
     let xs = toMatrix(x, "x", this.inputDim);
     let ys = toMatrix(y, "y", this.outputDim);
     checkPair(xs, ys, "x", "y");
@@ -470,7 +566,7 @@ export class MDN {
       xs = this.scaledX(xs);
       ys = this.scaledY(ys);
     }
-    const cap = this.inferCap(xs.rows, options.batchSize);
+    const cap = this.inferCap(xs.rows, o.batchSize as number | undefined);
     const s = this.inferBuffers(cap).scratch;
     let sum = 0;
     for (let start = 0; start < xs.rows; start += cap) {
@@ -552,24 +648,42 @@ export class MDN {
     return this.net.tensors.map((t) => ({ name: t.name, shape: [...t.shape], trainable: t.trainable, data: readF32(this.k, t.ptr, t.size) }));
   }
 
-  /** Replace every weight; the list must match getWeights() in names and shapes. All or nothing. */
+  /**
+   * Replace every weight; the list must match getWeights() in names and shapes (a name or shape
+   * left out is not checked), the values must be finite float32 numbers and the weights must
+   * predict finite numbers on the probe batch (src/probe.ts). All or nothing.
+   */
   setWeights(weights: ReadonlyArray<{ name?: string; shape?: readonly number[]; data: ArrayLike<number> }>): void {
     this.assertAlive();
+    if (this.training) throw new MdnError("BUSY", "setWeights", "no fit running on this model", "a fit in progress");
     const ts = this.net.tensors;
     if (!Array.isArray(weights) || weights.length !== ts.length) {
       throw new MdnError("SHAPE_MISMATCH", "weights", `${ts.length} tensors`, describe(weights));
     }
-    weights.forEach((w, i) => {
+    weights.forEach((w: unknown, i) => {
       const t = ts[i]!;
       const at = `weights[${i}]`;
       if (typeof w !== "object" || w === null) throw new MdnError("INVALID_ARGUMENT", at, `a weight ${t.name}`, describe(w));
-      if (w.name !== undefined && w.name !== t.name) throw new MdnError("SHAPE_MISMATCH", `${at}.name`, JSON.stringify(t.name), describe(w.name));
-      if (!w.data || w.data.length !== t.size) throw new MdnError("SHAPE_MISMATCH", `${at}.data`, `${t.size} values for ${t.name} [${t.shape}]`, describe(w.data));
+      const { name, shape, data } = w as { name?: unknown; shape?: unknown; data?: unknown };
+      if (name !== undefined && name !== t.name) throw new MdnError("SHAPE_MISMATCH", `${at}.name`, JSON.stringify(t.name), describe(name));
+      if (shape !== undefined && !(Array.isArray(shape) && shape.length === t.shape.length && shape.every((d, j) => d === t.shape[j]))) {
+        throw new MdnError("SHAPE_MISMATCH", `${at}.shape`, `[${t.shape}] for ${t.name}`, Array.isArray(shape) ? `[${shape.map((d) => describe(d))}]` : describe(shape));
+      }
+      if (!isNumberList(data)) throw new MdnError("INVALID_ARGUMENT", `${at}.data`, "an array or typed array of numbers", describe(data));
+      if (data.length !== t.size) throw new MdnError("SHAPE_MISMATCH", `${at}.data`, `${t.size} values for ${t.name} [${t.shape}]`, describe(data));
       for (let j = 0; j < t.size; j++) {
-        if (!Number.isFinite(Math.fround(w.data[j]!))) throw new MdnError("NON_FINITE", `${at}.data[${j}]`, "a finite float32 value", describe(w.data[j]));
+        const v = data[j];
+        if (typeof v !== "number") throw new MdnError("INVALID_ARGUMENT", `${at}.data[${j}]`, "a number", describe(v));
+        if (!Number.isFinite(Math.fround(v))) throw new MdnError("NON_FINITE", `${at}.data[${j}]`, "a finite float32 value", describe(v));
       }
     });
+    const before = readWeights(this.net);
     weights.forEach((w, i) => writeF32(this.k, ts[i]!.ptr, w.data));
+    const problem = this.probeProblem();
+    if (problem) {
+      writeWeights(this.net, before);
+      throw new MdnError("NON_FINITE", "weights", "weights that predict finite numbers on the probe batch", problem);
+    }
     this.net.fresh = false;
   }
 
@@ -594,7 +708,7 @@ export class MDN {
   }
 
   private inferCap(rows: number, batchSize: number | undefined): number {
-    const b = batchSize === undefined ? DEFAULT_INFER_BATCH : positiveInt(batchSize, "options.batchSize", 1 << 20);
+    const b = batchSize === undefined ? DEFAULT_INFER_BATCH : positiveInt(batchSize, "options.batchSize", MAX_BATCH);
     return Math.min(rows, b);
   }
 
@@ -604,17 +718,37 @@ export class MDN {
     const base = this.training ? this.training.end : this.net.fixedEnd;
     const cur = this.infer;
     if (cur && cur.scratch.base === base && cur.scratch.cap >= cap) return cur;
-    const scratch = this.net.planScratch(base, Math.max(cap, cur?.scratch.cap ?? 0), false);
-    const { components: K, outputDim: D } = this.config;
-    const p = new Planner(scratch.end);
-    const c = scratch.cap;
-    const b = { scratch, pi: p.take(c * K), mu: p.take(c * K * D), sigma: p.take(c * this.net.S), end: 0 };
-    b.end = p.top;
-    const have = this.k.memory.buffer.byteLength;
-    if (p.top > have) this.k.memory.grow(Math.ceil((p.top - have) / 65536));
+    const b = this.inferPlan(base, Math.max(cap, cur?.scratch.cap ?? 0));
+    ensureMemory(this.k, b.end, "x");
     this.infer = b;
     return b;
   }
+
+  /** Where inference buffers for `cap` rows go from `base`: a plan, not memory. */
+  private inferPlan(base: Ptr, cap: number): { scratch: Scratch; pi: Ptr; mu: Ptr; sigma: Ptr; end: Ptr } {
+    const scratch = this.net.planScratch(base, cap, false);
+    const { components: K, outputDim: D } = this.config;
+    const p = new Planner(scratch.end);
+    const b = { scratch, pi: p.take(cap * K), mu: p.take(cap * K * D), sigma: p.take(cap * this.net.S), end: 0 };
+    b.end = p.top;
+    return b;
+  }
+}
+
+/** MdnError TOO_LARGE when a call's results would hold more than MAX_RESULT_VALUES numbers. */
+function checkResultSize(values: number, argument: string, what: string): void {
+  if (values <= MAX_RESULT_VALUES) return;
+  throw new MdnError(
+    "TOO_LARGE", argument,
+    `at most ${MAX_RESULT_VALUES} result values per call (${formatBytes(4 * MAX_RESULT_VALUES)} as float32): pass fewer rows per call`,
+    `${what} = ${values} values`,
+  );
+}
+
+/** An array or a typed array of numbers (not of BigInts, not a DataView). */
+function isNumberList(v: unknown): v is ArrayLike<unknown> {
+  if (Array.isArray(v)) return true;
+  return ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array);
 }
 
 /** A copy of file bytes the loader owns (anything else goes through for decodeFile to refuse). */
@@ -629,15 +763,19 @@ function nonNegativeInt(v: unknown, argument: string): number {
 }
 
 function resolveOptimizer(o: FitOptions["optimizer"]): AdamSettings {
-  if (o === undefined || o === "adam") return { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, decay: 0 };
+  if (o === undefined || o === "adam") return { ...DEFAULT_ADAM };
   if (typeof o !== "object" || o === null) throw new MdnError("INVALID_CONFIG", "options.optimizer", '"adam" or { name: "adam", learningRate, ... }', describe(o));
+  checkKeys(o, "options.optimizer", OPTIMIZER_KEYS);
   oneOf(o.name ?? "adam", "options.optimizer.name", ["adam"] as const);
+  const d = DEFAULT_ADAM;
   return {
-    learningRate: numberIn(o.learningRate ?? 1e-3, "options.optimizer.learningRate", 0, Infinity, true),
-    beta1: numberIn(o.beta1 ?? 0.9, "options.optimizer.beta1", 0, 1, false, true),
-    beta2: numberIn(o.beta2 ?? 0.999, "options.optimizer.beta2", 0, 1, false, true),
-    epsilon: numberIn(o.epsilon ?? 1e-7, "options.optimizer.epsilon", 0, Infinity, true),
-    decay: numberIn(o.decay ?? 0, "options.optimizer.decay", 0, Infinity),
+    // The kernel computes in float32: a rate past its range would be Infinity there.
+    learningRate: numberIn(o.learningRate ?? d.learningRate, "options.optimizer.learningRate", 0, F32_MAX, true),
+    beta1: numberIn(o.beta1 ?? d.beta1, "options.optimizer.beta1", 0, 1, false, true),
+    beta2: numberIn(o.beta2 ?? d.beta2, "options.optimizer.beta2", 0, 1, false, true),
+    // Added to sqrt(v) in float32: below ~1e-38 it is 0 there, and 0 / 0 where a gradient is 0.
+    epsilon: numberIn(o.epsilon ?? d.epsilon, "options.optimizer.epsilon", 1e-30, 1e30),
+    decay: numberIn(o.decay ?? d.decay, "options.optimizer.decay", 0, F32_MAX),
   };
 }
 
@@ -645,6 +783,7 @@ function resolveEarlyStopping(o: FitOptions["earlyStopping"], hasVal: boolean): 
   if (o === undefined || o === false) return null;
   const e = o === true ? {} : o;
   if (typeof e !== "object" || e === null) throw new MdnError("INVALID_CONFIG", "options.earlyStopping", "true or { monitor, minDelta, patience, restoreBestWeights }", describe(o));
+  checkKeys(e, "options.earlyStopping", EARLY_STOPPING_KEYS);
   const monitor = oneOf(e.monitor ?? "val_loss", "options.earlyStopping.monitor", ["val_loss", "loss"] as const);
   if (monitor === "val_loss" && !hasVal) {
     throw new MdnError("INVALID_CONFIG", "options.earlyStopping.monitor", "validation data (validationSplit or validationData) to monitor val_loss", '"val_loss" with no validation data');

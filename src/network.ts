@@ -3,8 +3,9 @@
 // block (K, Sk)], Sk set by the covariance type (src/head.ts). This class owns the arena plan and drives the kernels; it knows nothing of
 // users' arrays (model.ts) or epochs (train.ts).
 
-import { ensureMemory, Planner } from "./arena.js";
+import { ensureMemory, formatBytes, Planner } from "./arena.js";
 import type { ResolvedConfig } from "./config.js";
+import { MdnError } from "./errors.js";
 import { COVARIANCES, headKernels, type HeadKernels, scaleSize } from "./head.js";
 import { ACT_LINEAR, ACT_RELU, ACT_TANH, type Kernels, type Ptr, SIGMA_EXP, SIGMA_SOFTPLUS } from "./kernels.js";
 
@@ -68,6 +69,18 @@ export interface AdamSettings {
   decay: number;
 }
 
+/** Keras' Adam defaults (epsilon 1e-7 as tf.keras and TensorFlow.js). */
+export const DEFAULT_ADAM: Readonly<AdamSettings> = Object.freeze({ learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, decay: 0 });
+
+/**
+ * The one limit on a model's size, checked by MDN.create and MDN.load alike: the fixed part of its
+ * arena (parameters, gradients, both Adam moments, moving statistics; modelBytes) at most 1 GiB.
+ * Training needs that twice over (the epoch's starting state is kept to fall back on) plus a
+ * quarter for restoreBestWeights, which leaves at least 1.75 GiB of wasm32's 4 GiB for the data
+ * and the batch's activations.
+ */
+export const MAX_MODEL_BYTES = 2 ** 30;
+
 export class Network {
   readonly layers: Layer[] = [];
   readonly head: { kernel: Tensor; bias: Tensor };
@@ -116,31 +129,20 @@ export class Network {
     this.mixture = headKernels(k, cfg.covariance);
     this.covCode = COVARIANCES.indexOf(cfg.covariance);
     this.sigmaAct = cfg.sigma.activation === "exp" ? SIGMA_EXP : SIGMA_SOFTPLUS;
-    // Addresses: kernels, then other trainables, then moving statistics.
-    const kernels = this.tensors.filter((x) => x.l2);
-    const others = this.tensors.filter((x) => x.trainable && !x.l2);
-    const stats = this.tensors.filter((x) => !x.trainable);
-
-    const plan = new Planner(k.heap_base());
-    this.params = plan.top;
-    for (const x of kernels) x.ptr = plan.take(x.size);
-    this.kernelBytes = plan.top - this.params;
-    for (const x of others) x.ptr = plan.take(x.size);
-    this.paramBytes = plan.top - this.params;
-    plan.top += 3 * this.paramBytes; // grads, m, v
-    this.stats = plan.top;
-    for (const x of stats) x.ptr = plan.take(x.size);
-    this.statsBytes = plan.top - this.stats;
-    this.rng = plan.take(4);
-    this.hp = plan.take(12);
-    // Float settings of the step kernels (assembly/step.ts): per layer rate, epsilon, momentum;
-    // then the head's floor, 1 / n (written per batch) and a 0 (the rate when not training).
-    this.cst = plan.take(4 * this.layers.length + 4);
-    this.fixedEnd = plan.top;
-    ensureMemory(k, this.fixedEnd);
+    const plan = planFixed(this.tensors, this.layers.length, k.heap_base());
+    this.params = plan.params;
+    this.kernelBytes = plan.kernelBytes;
+    this.paramBytes = plan.paramBytes;
+    this.stats = plan.stats;
+    this.statsBytes = plan.statsBytes;
+    this.rng = plan.rng;
+    this.hp = plan.hp;
+    this.cst = plan.cst;
+    this.fixedEnd = plan.end;
+    ensureMemory(k, this.fixedEnd, "config");
     const c = this.f32();
-    this.layers.forEach((l, i) => c.set([l.dropout, l.bn?.epsilon ?? 0, l.bn?.momentum ?? 0], (this.cst >> 2) + 4 * i));
-    c.set([cfg.sigma.floor, 0, 0], (this.headCst >> 2));
+    this.layers.forEach((l, i) => c.set([l.dropout, l.bn?.epsilon ?? 0, l.bn?.momentum ?? 0], (this.cst >>> 2) + 4 * i));
+    c.set([cfg.sigma.floor, 0, 0], this.headCst >>> 2);
   }
 
   /** Where layer i's step settings are: rate, epsilon, momentum (f32 each). */
@@ -190,7 +192,7 @@ export class Network {
     new Float32Array(this.k.memory.buffer, t.ptr, t.size).fill(value);
   }
 
-  /** Plan buffers for `cap` rows at `base`, with a gradient mirror when training. */
+  /** Plan buffers for `cap` rows at `base`, with a gradient mirror when training (a plan: the caller grows memory to `end`). */
   planScratch(base: Ptr, cap: number, withGrads: boolean): Scratch {
     const { inputDim: I, outputDim: D, components: K } = this.cfg;
     const p = new Planner(base);
@@ -214,7 +216,6 @@ export class Network {
     const loss = p.take(2);
     const actBytes = p.top - base;
     const end = withGrads ? p.top + actBytes : p.top;
-    ensureMemory(this.k, end);
     return { cap, base, gradOffset: withGrads ? actBytes : 0, x, y, layers, a, gamma, nll, loss, end };
   }
 
@@ -271,7 +272,7 @@ export class Network {
    */
   trainLoss(s: Scratch, n: number): number {
     const { outputDim: D, components: K } = this.cfg;
-    this.f32()[(this.headCst >> 2) + 1] = 1 / n;
+    this.f32()[(this.headCst >>> 2) + 1] = 1 / n;
     this.k.mixture_step_at(this.covCode, s.loss, s.nll, s.gamma, s.a + s.gradOffset, s.a, s.y, n, K, D, this.sigmaAct, this.headCst);
     return this.lossAt(s);
   }
@@ -370,6 +371,8 @@ export class Network {
 
   loadState(src: Ptr): void {
     this.k.copy_bytes(this.params, src, this.stateBytes);
+    // The Adam settings in memory are the saved ones now: the next step writes its own again.
+    this.hpFor = null;
   }
 
   /** True when every gradient of the last backward is finite. */
@@ -391,6 +394,48 @@ export class Network {
   private layerOutput(s: Scratch, i: number): Ptr {
     return this.layers[i]!.bn ? s.layers[i]!.bn : s.layers[i]!.act;
   }
+}
+
+/**
+ * The fixed part of the arena from `base`: dense kernels first (the L2 penalty's region), then the
+ * other trainables; gradients, m and v mirror them; then moving statistics, the generator, Adam's
+ * settings and the step kernels' float settings. Places the tensors (sets their ptr).
+ */
+function planFixed(tensors: Tensor[], layers: number, base: Ptr) {
+  const plan = new Planner(base);
+  const params = plan.top;
+  for (const x of tensors) if (x.l2) x.ptr = plan.take(x.size);
+  const kernelBytes = plan.top - params;
+  for (const x of tensors) if (x.trainable && !x.l2) x.ptr = plan.take(x.size);
+  const paramBytes = plan.top - params;
+  plan.top += 3 * paramBytes; // grads, m, v
+  const stats = plan.top;
+  for (const x of tensors) if (!x.trainable) x.ptr = plan.take(x.size);
+  const statsBytes = plan.top - stats;
+  const rng = plan.take(4);
+  const hp = plan.take(12);
+  // Float settings of the step kernels (assembly/step.ts): per layer rate, epsilon, momentum;
+  // then the head's floor, 1 / n (written per batch) and a 0 (the rate when not training).
+  const cst = plan.take(4 * layers + 4);
+  return { params, kernelBytes, paramBytes, stats, statsBytes, rng, hp, cst, end: plan.top };
+}
+
+/** Bytes of a model's fixed arena (what MAX_MODEL_BYTES limits), from its config alone. */
+export function modelBytes(cfg: ResolvedConfig): number {
+  const { tensors, layers } = planTensors(cfg);
+  return planFixed(tensors, layers.length, 0).end;
+}
+
+/** MdnError TOO_LARGE unless a model for cfg is within MAX_MODEL_BYTES; allocates nothing. */
+export function checkModelSize(cfg: ResolvedConfig): void {
+  const need = modelBytes(cfg);
+  if (need <= MAX_MODEL_BYTES) return;
+  const params = planTensors(cfg).tensors.reduce((a, t) => a + t.size, 0);
+  throw new MdnError(
+    "TOO_LARGE", "config",
+    `a model of at most ${formatBytes(MAX_MODEL_BYTES)} (parameters, gradients, Adam moments and statistics)`,
+    `${formatBytes(need)} for ${params} weights`,
+  );
 }
 
 /**

@@ -36,10 +36,18 @@ function columnStats(m: Checked): { mean: Float64Array; variance: Float64Array }
   return { mean, variance };
 }
 
-/** A usable scale: positive, finite and finite when inverted, else 1. */
+/**
+ * A usable scale: positive, and finite when inverted in float32, the arena's type (a std of 1e-40
+ * would turn every input more than 0.03 from the mean into Infinity).
+ */
+function usableScale(s: number): boolean {
+  return s > 0 && Number.isFinite(s) && Number.isFinite(Math.fround(1 / s));
+}
+
+/** The scale of a column with this variance: its standard deviation when usable, else 1. */
 function scale(variance: number): number {
   const s = Math.fround(Math.sqrt(variance));
-  return s > 0 && Number.isFinite(s) && Number.isFinite(1 / s) ? s : 1;
+  return usableScale(s) ? s : 1;
 }
 
 export function learnNormalization(x: Checked, y: Checked, sharedYScale: boolean): Normalization {
@@ -59,7 +67,7 @@ export function learnNormalization(x: Checked, y: Checked, sharedYScale: boolean
 export function normalizationProblem(n: Normalization, sharedYScale: boolean): string | null {
   for (const [name, std] of [["x_std", n.xStd], ["y_std", n.yStd]] as const) {
     for (let i = 0; i < std.length; i++) {
-      if (!(std[i]! > 0) || !Number.isFinite(1 / std[i]!)) return `${name}[${i}] is ${std[i]}, not a positive scale`;
+      if (!usableScale(std[i]!)) return `${name}[${i}] is ${std[i]}, not a positive scale with a float32 reciprocal`;
     }
   }
   if (sharedYScale && n.yStd.some((v) => v !== n.yStd[0])) return "y_std differs between dimensions of an isotropic model";

@@ -11,7 +11,7 @@
 //   session is reproducible), separate from the training generator: sampling never changes what
 //   a later fit does. With a seed, the call is reproducible on its own and the stream is untouched.
 
-import { Planner } from "./arena.js";
+import { ensureMemory, Planner } from "./arena.js";
 import { positiveInt } from "./config.js";
 import type { Engine, Mixture } from "./density.js";
 import { describe, MdnError } from "./errors.js";
@@ -64,10 +64,12 @@ export function temperedWeights(pi: ArrayLike<number>, T: number): Float64Array 
     w[best] = 1;
     return w;
   }
-  const top = Math.log(pi[best]!) / T;
+  // Differences of logs first: each is <= 0 and finite, so dividing by any T > 0 gives a value in
+  // [-Infinity, 0] and the largest weight is exactly 1 (log pi / T alone overflows for tiny T).
+  const top = Math.log(pi[best]!);
   let s = 0;
   for (let k = 0; k < K; k++) {
-    w[k] = pi[k]! > 0 ? Math.exp(Math.log(pi[k]!) / T - top) : 0;
+    w[k] = pi[k]! > 0 ? Math.exp((Math.log(pi[k]!) - top) / T) : 0;
     s += w[k]!;
   }
   for (let k = 0; k < K; k++) w[k] = w[k]! / s;
@@ -95,8 +97,7 @@ export function sampleMixture(e: Engine, m: Mixture, o: ReturnType<typeof resolv
   const L = p.take(chunk * K * T);
   const out = p.take(chunk * S * D);
   const comp = p.take(chunk * S);
-  const have = e.k.memory.buffer.byteLength;
-  if (p.top > have) e.k.memory.grow(Math.ceil((p.top - have) / 65536));
+  ensureMemory(e.k, p.top, "x");
 
   if (o.seed !== undefined) {
     e.k.rng_seed(state, BigInt(o.seed));

@@ -6,6 +6,8 @@ import { Planner, writeF32 } from "./arena.js";
 import { type Checked } from "./data.js";
 import { type NonFiniteCause, NonFiniteError, type NonFiniteReport } from "./errors.js";
 import type { AdamSettings, Network, Scratch } from "./network.js";
+import type { Normalization } from "./normalize.js";
+import { PROBE_ROWS, type ProbeBuffers, probeProblem } from "./probe.js";
 
 export interface Logs {
   loss: number;
@@ -86,6 +88,10 @@ export interface TrainPlan {
   order: Uint32Array | null;
   /** Added to reported losses: the log-Jacobian of target standardisation (0 without it). */
   lossOffset: number;
+  /** The standardisation this fit trains with (null: none). */
+  norm: Normalization | null;
+  /** The probe batch as the network sees it (src/probe.ts). */
+  probeX: Float32Array;
   /** Checked between batches; lets dispose() or `model.stopTraining` end the loop. */
   shouldStop: () => boolean;
   checkAlive: () => void;
@@ -100,11 +106,14 @@ export interface TrainArena {
   yVal: number;
   idx: number;
   snapshot: number;
-  /** The training state at the start of the epoch, to go back to if an Adam step overflows. */
+  /** The training state at the start of the epoch (after its shuffle), for keepGood to go back to and replay from. */
   good: number;
+  /** The probe batch's own buffers (the weights check; user calls in callbacks use others). */
+  probe: ProbeBuffers;
   end: number;
 }
 
+/** Where a fit's buffers go, above the model's fixed arena: a plan; the caller grows memory to `end`. */
 export function planTrainArena(net: Network, plan: TrainPlan): TrainArena {
   const { inputDim: I, outputDim: D } = net.cfg;
   const n = plan.x.rows;
@@ -119,10 +128,11 @@ export function planTrainArena(net: Network, plan: TrainPlan): TrainArena {
   const idx = p.take(n);
   const snapshot = plan.earlyStopping?.restoreBestWeights ? p.take(net.snapshotBytes / 4) : 0;
   const good = p.take(net.stateBytes / 4);
-  const arena = { scratch, xTrain, yTrain, xVal, yVal, idx, snapshot, good, end: p.top };
-  const have = net.k.memory.buffer.byteLength;
-  if (arena.end > have) net.k.memory.grow(Math.ceil((arena.end - have) / 65536));
-  return arena;
+  const probeScratch = net.planScratch(p.top, PROBE_ROWS, false);
+  const q = new Planner(probeScratch.end);
+  const { components: K } = net.cfg;
+  const probe = { scratch: probeScratch, pi: q.take(PROBE_ROWS * K), mu: q.take(PROBE_ROWS * K * D), sigma: q.take(PROBE_ROWS * net.S) };
+  return { scratch, xTrain, yTrain, xVal, yVal, idx, snapshot, good, probe, end: q.top };
 }
 
 /** Fill the arena with the data (once per fit). */
@@ -147,8 +157,8 @@ export function readOrder(net: Network, ar: TrainArena, n: number): Uint32Array 
 /**
  * One training step on the m rows staged in s, whose loss and head gradient trainLoss computed:
  * returns null when it was applied, or what went non-finite. A bad loss or gradient is found before anything changes (the batch-norm moving
- * statistics are folded in only after the check); an overflowing update is found after it, and the
- * caller restores the epoch's starting state.
+ * statistics are folded in only after the check); an overflowing update is found after it, and
+ * keepGood undoes it.
  */
 function step(net: Network, s: Scratch, m: number, o: AdamSettings, lossFinite: boolean): NonFiniteCause | null {
   // A flag, not the loss: a double argument is boxed whenever V8 does not inline the call.
@@ -192,6 +202,47 @@ function runBatches(net: Network, plan: TrainPlan, ar: TrainArena, from: number,
     acc[1] = batchLoss;
   }
   return -1;
+}
+
+/** Rows of the staged batch that the weights check runs in inference mode (few: it runs every epoch). */
+const CHECK_ROWS = 8;
+
+/**
+ * Whether the current weights are good: a finite inference-mode loss on up to CHECK_ROWS rows of
+ * batch `b`, staged in the scratch, and finite predictions on the probe batch (src/probe.ts).
+ */
+function weightsGood(net: Network, plan: TrainPlan, ar: TrainArena, b: number): boolean {
+  const s = ar.scratch;
+  const m = Math.min(CHECK_ROWS, plan.batchSize, plan.x.rows - b * plan.batchSize);
+  net.forward(s, m, false);
+  return Number.isFinite(net.mixtureLoss(s, m)) && probeProblem(net, plan.norm, ar.probe, plan.probeX) === null;
+}
+
+/**
+ * After a non-finite step at batch b of the epoch (cause as step reports it, or "prediction" when
+ * the weights after the epoch's last batch b fail weightsGood), leave the weights after the last
+ * batch whose training loss was finite with them, if they pass weightsGood too; else the weights
+ * the epoch started from. Returns how many of the epoch's batches are kept. A replay from the
+ * epoch's saved state repeats the same kernel calls on the same rows with the same generator, so it
+ * reproduces those weights, moments and statistics bit for bit.
+ */
+function keepGood(net: Network, plan: TrainPlan, ar: TrainArena, goodStep: number, b: number, cause: NonFiniteCause, acc: Float64Array): number {
+  // The weights after k of the epoch's batches had their training loss computed at batch k: for
+  // "loss" the current ones failed there, so one batch fewer; "gradients" applied nothing at b, so
+  // the current weights are the ones (no replay); "update" and "prediction" applied batch b's step.
+  let kept = cause === "loss" ? Math.max(0, b - 1) : b;
+  if (cause !== "gradients") {
+    net.loadState(ar.good);
+    net.step = goodStep;
+    if (kept > 0) runBatches(net, plan, ar, 0, kept, acc);
+  }
+  // Staged now: batch b ("gradients"), else the last batch replayed.
+  if (kept > 0 && !weightsGood(net, plan, ar, cause === "gradients" ? b : kept - 1)) {
+    net.loadState(ar.good);
+    net.step = goodStep;
+    kept = 0;
+  }
+  return kept;
 }
 
 /** Mean NLL (plus the L2 penalty when set) of rows at xPtr/yPtr, inference mode, in chunks. */
@@ -265,10 +316,11 @@ export async function trainLoop(net: Network, plan: TrainPlan, ar: TrainArena, p
     for (let epoch = plan.initialEpoch; epoch < plan.epochs; epoch++) {
       const t0 = plan.verbose ? performance.now() : 0;
       progress.inEpoch = true;
-      const goodStep = net.step;
-      net.saveState(ar.good);
       // Each epoch shuffles the previous epoch's order; checkpoints store that order (see stageData).
       if (plan.shuffle) k.rng_shuffle(ar.idx, n, net.rng);
+      // The state to fall back on, saved after the shuffle so that keepGood can replay the epoch.
+      const goodStep = net.step;
+      net.saveState(ar.good);
       abortIfNeeded();
       // Without onBatchEnd, a signal or per-batch turns the whole epoch runs synchronously in
       // runBatches: no await between batches, so no double is boxed into this async function's
@@ -280,11 +332,8 @@ export async function trainLoop(net: Network, plan: TrainPlan, ar: TrainArena, p
         const stopped = runBatches(net, plan, ar, b, end, acc);
         if (stopped >= 0) {
           const cause: NonFiniteCause = stopped === 0 ? "loss" : stopped === 1 ? "gradients" : "update";
-          if (cause === "update") {
-            net.loadState(ar.good);
-            net.step = goodStep;
-          }
-          failed = { epoch, batch: acc[2]!, cause };
+          const bad = acc[2]!;
+          failed = { epoch, batch: bad, cause, keptBatches: keepGood(net, plan, ar, goodStep, bad, cause, acc) };
           break;
         }
         if (plan.onBatchEnd) await plan.onBatchEnd(b, { batch: b, size: Math.min(B, n - b * B), loss: acc[1]! });
@@ -294,6 +343,10 @@ export async function trainLoop(net: Network, plan: TrainPlan, ar: TrainArena, p
         b = end;
       }
       const lossSum = acc[0]!;
+      // Every step was finite; the weights they end with must be good too.
+      if (!failed && !weightsGood(net, plan, ar, batches - 1)) {
+        failed = { epoch, batch: batches - 1, cause: "prediction", keptBatches: keepGood(net, plan, ar, goodStep, batches - 1, "prediction", acc) };
+      }
       progress.inEpoch = false;
       if (failed) break;
       const logs: Logs = { loss: lossSum / n };

@@ -1,7 +1,8 @@
 // Model files: round trips are bit-exact and deterministic; every kind of damage has its own
 // ModelFormatError code; a fuzzer mutating valid files never gets anything but ModelFormatError.
 import { describe, expect, it } from "vitest";
-import { inspectModel, MDN, MdnError, ModelFormatError, type ModelFormatErrorCode } from "../src/index.js";
+import { type FileHeader, inspectModel, MDN, MdnError, ModelFormatError, type ModelFormatErrorCode } from "../src/index.js";
+import { PROBE_ROWS, probeRows } from "../src/probe.js";
 import { resolveConfig } from "../src/config.js";
 import { crc32, MAX_HEADER_BYTES } from "../src/io.js";
 import { expectIdentical, regression, testRng } from "./util.js";
@@ -47,6 +48,15 @@ function edit(file: Uint8Array, f: (p: Parts) => void): Uint8Array {
   const p = split(file);
   f(p);
   return frame(JSON.stringify(p.header), p.data);
+}
+
+/** A valid file with one tensor's values rewritten (f gets the old value and its index). */
+function setTensor(file: Uint8Array, name: string, f: (v: number, i: number) => number): Uint8Array {
+  return edit(file, (p) => {
+    const t = p.header.tensors.find((e: { name: string }) => e.name === name);
+    const v = new DataView(p.data.buffer, p.data.byteOffset);
+    for (let i = 0; i < t.byteLength / 4; i++) v.setFloat32(t.offset + 4 * i, f(v.getFloat32(t.offset + 4 * i, true), i), true);
+  });
 }
 
 function fixCrc(file: Uint8Array): Uint8Array {
@@ -190,6 +200,18 @@ describe("model files", () => {
       })],
       ["best epoch after the checkpoint's epoch", "BAD_TRAINING_STATE", edit(ckpt, (p) => { p.header.checkpoint.earlyStopping.bestEpoch = 9; })],
       ["model file given to loadCheckpoint", "NOT_A_CHECKPOINT", file, true],
+      // Values that pass every structural check but cannot predict, or cannot train on.
+      ["x_std of 1e-40 (its reciprocal overflows float32)", "BAD_NORMALIZATION", setTensor(file, "normalization/x_std", () => 1e-40)],
+      ["y_std of 1e-40", "BAD_NORMALIZATION", setTensor(file, "normalization/y_std", () => 1e-40)],
+      ["a negative moving variance", "BAD_BATCH_NORM", setTensor(file, "batch_normalization_1/moving_variance", (v, i) => (i === 0 ? -1 : v))],
+      ["finite but huge head weights", "CANNOT_PREDICT", setTensor(file, "mixture/kernel", () => 1e30)],
+      // mixture/kernel is (5, 12): pi logits 0-2, means 3-8, sigma pre-activations 9-11.
+      ["one huge sigma weight in the head", "CANNOT_PREDICT", setTensor(file, "mixture/kernel", (v, i) => (i === 9 ? 1e30 : v))],
+      ["best weights that cannot predict", "CANNOT_PREDICT", setTensor(ckpt, "best/weights", () => 1e30), true],
+      ["adamSteps 2^32 - 1", "BAD_TRAINING_STATE", edit(ckpt, (p) => { p.header.checkpoint.adamSteps = 2 ** 32 - 1; }), true],
+      ["adamSteps at the i32 limit", "BAD_TRAINING_STATE", edit(ckpt, (p) => { p.header.checkpoint.adamSteps = 2 ** 31 - 1; }), true],
+      ["an epoch past fit's limit", "BAD_TRAINING_STATE", edit(ckpt, (p) => { p.header.checkpoint.epoch = 1e9; }), true],
+      ["first moments that overflow the next step", "CANNOT_TRAIN", setTensor(ckpt, "optimizer/m", () => 3e38), true],
     ];
     const seen = new Map<string, string>();
     for (const [name, want, bytes, asCheckpoint] of cases) {
@@ -304,11 +326,64 @@ function frameRaw(h: Uint8Array, data: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * Every model that loads predicts finite numbers on the probe batch, and a checkpoint resumes for
+ * one epoch on it (targets at the most likely component's mean) with no non-finite step.
+ */
+async function expectPredictsAndTrains(model: MDN, header: FileHeader, at: string): Promise<void> {
+  const { inputDim: I, outputDim: D, components: K } = model.config;
+  const x = { data: probeRows(I, model.normalization), shape: [PROBE_ROWS, I] as [number, number] };
+  const p = model.predict(x);
+  for (const [name, a] of [["pi", p.pi], ["mu", p.mu], ["sigma", p.sigma]] as const) {
+    const bad = a.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new Error(`${at}: loaded, but ${name}[${bad}] = ${a[bad]} on the probe batch`);
+  }
+  const c = header.checkpoint;
+  if (!c) return;
+  const y = new Float32Array(PROBE_ROWS * D);
+  for (let r = 0; r < PROBE_ROWS; r++) {
+    let top = 0;
+    for (let k = 1; k < K; k++) if (p.pi[r * K + k]! > p.pi[r * K + top]!) top = k;
+    y.set(p.mu.subarray((r * K + top) * D, (r * K + top + 1) * D), r * D);
+  }
+  const h = await model.fit(x, { data: y, shape: [PROBE_ROWS, D] }, { initialEpoch: c.epoch, epochs: c.epoch + 1, batchSize: PROBE_ROWS, shuffle: false });
+  if (h.nonFinite) throw new Error(`${at}: a loaded checkpoint could not train: ${JSON.stringify(h.nonFinite)}`);
+}
+
 /** Cases per npm test run; `npm run fuzz` sets MDN_FUZZ_CASES much higher. */
 const FUZZ_CASES = Number(process.env.MDN_FUZZ_CASES ?? 10_000);
 
+describe("values", () => {
+  it("re-signed files with bit flips in the tensors: every one that loads predicts finite numbers and trains", async () => {
+    const m = await trainedModel();
+    const seeds = [m.save(), m.saveCheckpoint()];
+    const r = testRng(99);
+    const tally = new Map<string, number>();
+    for (let i = 0; i < 2000; i++) {
+      const f = seeds[i & 1]!.slice();
+      const start = 16 + new DataView(f.buffer).getUint32(12, true);
+      for (let k = 0, flips = 1 + Math.floor(r() * 3); k < flips; k++) f[start + Math.floor(r() * (f.length - 4 - start))]! ^= 1 << Math.floor(r() * 8);
+      fixCrc(f);
+      let model: MDN;
+      try {
+        model = await MDN.load(f);
+      } catch (e) {
+        if (!(e instanceof ModelFormatError)) throw e;
+        tally.set(e.code, (tally.get(e.code) ?? 0) + 1);
+        continue;
+      }
+      await expectPredictsAndTrains(model, inspectModel(f), `flip case ${i}`);
+      model.dispose();
+      tally.set("LOADED", (tally.get("LOADED") ?? 0) + 1);
+    }
+    console.log(`bit flips: ${[...tally].sort((a, b) => b[1] - a[1]).map(([c, k]) => `${c} ${k}`).join(", ")}`);
+    expect(tally.get("CANNOT_PREDICT")).toBeGreaterThan(0);
+    expect(tally.get("LOADED")).toBeGreaterThan(1000);
+  });
+});
+
 describe("fuzz", () => {
-  it(`${FUZZ_CASES} mutated and truncated files: every failure is a ModelFormatError, memory stays bounded`, async () => {
+  it(`${FUZZ_CASES} mutated and truncated files: every failure is a ModelFormatError, every file that loads predicts and trains, memory stays bounded`, async () => {
     const m = await trainedModel();
     const seeds = [m.save(), m.saveCheckpoint()];
     const r = testRng(Number(process.env.MDN_FUZZ_SEED ?? 12345));
@@ -320,18 +395,21 @@ describe("fuzz", () => {
     for (let i = 0; i < FUZZ_CASES; i++) {
       const base = seeds[i & 1]!;
       const bytes = mutate(base, r);
+      let model: MDN;
       try {
-        const model = await (i & 2 ? MDN.loadCheckpoint(bytes) : MDN.load(bytes));
-        // Loaded: the mutation kept the file valid (a changed weight, say). It must still run.
-        model.predict([[0.5, -0.5]]);
-        model.dispose();
-        loaded++;
+        model = await (i & 2 ? MDN.loadCheckpoint(bytes) : MDN.load(bytes));
       } catch (e) {
         if (!(e instanceof ModelFormatError)) {
           throw new Error(`case ${i}: ${(e as Error)?.name}: ${(e as Error)?.message} (not a ModelFormatError)`);
         }
         tally.set(e.code, (tally.get(e.code) ?? 0) + 1);
+        continue;
       }
+      // Loaded: the mutation kept the file valid (a changed weight, say). The rule: it predicts
+      // finite numbers on the probe batch, and a checkpoint trains on from there.
+      await expectPredictsAndTrains(model, inspectModel(bytes), `case ${i}`);
+      model.dispose();
+      loaded++;
       if ((i & 1023) === 0) rssMax = Math.max(rssMax, process.memoryUsage().rss);
     }
     const seconds = (performance.now() - t0) / 1000;
