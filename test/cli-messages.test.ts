@@ -42,7 +42,7 @@ describe("options", () => {
       [["train", "data.csv", "--y", "y1", "--out", "x.mdn", "--epoch", "3"], 2, "train: unknown option --epoch (did you mean --epochs?)"],
       [["predict", "m.mdn", "data.csv", "--wat", "mean"], 2, "predict: unknown option --wat (did you mean --what?)"],
       [["train", "data.csv", "--y", "y1", "--out", "x.mdn", "--frobnicate"], 2, "train: unknown option --frobnicate"],
-      [["trian", "data.csv"], 2, 'unknown command "trian" (did you mean train?); commands: train, evaluate, predict, sample, info'],
+      [["trian", "data.csv"], 2, 'unknown command "trian" (did you mean train?); commands: train, evaluate, predict, sample, info, export'],
       [["train", "data.csv", "--y", "--out", "x.mdn"], 2, "train: --y needs a value (got the option --out)"],
       [["train", "data.csv", "--y", "y1", "--out"], 2, "train: --out needs a value"],
       [["train", "data.csv", "--y", "y1", "--out", "x.mdn", "--normalize=yes"], 2, 'train: --normalize takes no value (got "yes")'],

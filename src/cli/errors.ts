@@ -51,6 +51,10 @@ export function report(e: unknown, command: { name: string; flags?: Record<strin
     return e.exitCode;
   }
   // The library's typed errors are bad input too (e.g. a model whose input width differs).
+  if (e instanceof MdnError && e.code === "TOO_LARGE") {
+    say(`the model does not fit in memory: expected ${e.expected}, got ${e.received}; use fewer or smaller --hidden layers, fewer --components or a smaller --batch-size`);
+    return EXIT_INPUT;
+  }
   if (e instanceof MdnError) {
     say(libraryMessage(e, command?.flags ?? {}));
     return EXIT_INPUT;
