@@ -28,6 +28,7 @@
 import { bytesFor } from "./arena.js";
 import { type ResolvedConfig, resolveConfig } from "./config.js";
 import { ModelFormatError, type ModelFormatErrorCode } from "./errors.js";
+import { headOf } from "./head.js";
 import { planTensors } from "./network.js";
 import { normalizationProblem } from "./normalize.js";
 
@@ -455,7 +456,7 @@ export function decodeFile(input: unknown): DecodedFile {
   if (header.normalization) {
     const problem = normalizationProblem(
       { xMean: readTensor(d, "normalization/x_mean"), xStd: readTensor(d, "normalization/x_std"), yMean: readTensor(d, "normalization/y_mean"), yStd: readTensor(d, "normalization/y_std") },
-      config.covariance === "isotropic",
+      headOf(config.covariance).sharedYScale,
     );
     if (problem) fail("BAD_NORMALIZATION", problem);
   }

@@ -343,7 +343,7 @@ export class MDN {
     if (this.life.steps > 0 || this.net.step > 0) {
       throw new MdnError("INVALID_CONFIG", "options.normalize", "a model not yet trained (statistics are learned at the first fit)", "a model trained without normalisation");
     }
-    return learnNormalization(x, y, this.config.covariance === "isotropic");
+    return learnNormalization(x, y, this.net.covariance.sharedYScale);
   }
 
   /**
@@ -518,8 +518,7 @@ export class MDN {
     const { components: K, outputDim: D } = this.config;
     rows.push([`mdn_mu (Dense, linear)`, `(None, ${K * D})`, (H + 1) * K * D]);
     const S = this.net.S;
-    const sigmaName = this.config.covariance === "full" ? `mdn_scale_tril (Dense, ${this.config.sigma.activation} diagonal)` : `mdn_sigma (Dense, ${this.config.sigma.activation})`;
-    rows.push([sigmaName, `(None, ${S})`, (H + 1) * S]);
+    rows.push([this.net.covariance.summaryLabel(this.config.sigma.activation), `(None, ${S})`, (H + 1) * S]);
     rows.push([`mdn_pi (Dense, softmax)`, `(None, ${K})`, (H + 1) * K]);
     const w = [Math.max(32, ...rows.map((r) => r[0].length + 2)), 22, 12];
     const line = (c: string) => c.repeat(w[0]! + w[1]! + w[2]!);
