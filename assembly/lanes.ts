@@ -9,6 +9,23 @@ import { exp_f32, exp_f32x4, log_f32, log_f32x4, sigmoid_f32, sigmoid_f32x4, sof
 export const SIGMA_EXP: i32 = 0;
 export const SIGMA_SOFTPLUS: i32 = 1;
 export const HALF_LOG_2PI: f32 = 0.91893853320467274178; // log(2 pi) / 2
+/**
+ * The sigma ceiling (src/head.ts SIGMA_CEILING): sigma = min(max(act(s), floor), SIGMA_CEIL), and
+ * L's off-diagonal entries of the full head stay within +-SIGMA_CEIL, with zero gradient where a
+ * bound holds, as below the floor. 1e18 keeps everything downstream finite: sigma^2 * D <= 2.6e38
+ * in float32 for D <= 256, L L^T and the covariances in float64, and a draw mu + L eps (|eps| <=
+ * 8.6 in the polar method) within half a float32 ulp of any finite mu.
+ */
+export const SIGMA_CEIL: f32 = 1e18;
+/** ln(1e18) rounded to float32: log sigma's bound for exp. */
+export const LOG_SIGMA_CEIL: f32 = 41.446533203125;
+/**
+ * log N_k's lower bound in reported densities (the forward without da), -2^125: a target so far
+ * from a component that its float32 log density would overflow (z beyond ~8.5e37) or come out NaN
+ * (full: Inf - Inf in the solve) gets this bound instead, so the log joint of the likeliest
+ * component stays finite and so do the NLL and the responsibilities.
+ */
+export const LOGN_MIN: f32 = -4.253529586511731e37;
 /** Largest K and D (config.components' and config.outputDim's bounds in src/config.ts). */
 export const MAX_K: i32 = 1024;
 export const MAX_D: i32 = 256;
@@ -57,6 +74,13 @@ export function check_loss(loss: usize): void {
 @inline
 export function pmax_f32(a: f32, b: f32): f32 {
   return a < b ? b : a;
+}
+
+/** pmin(a, b) = b < a ? b : a, lane for lane f32x4.pmin. */
+// @ts-ignore: decorator
+@inline
+export function pmin_f32(a: f32, b: f32): f32 {
+  return b < a ? b : a;
 }
 
 /** Store lane j (j < m) of v to p + j * stride bytes. */
@@ -208,47 +232,72 @@ export function normalize_joint_f32(gamma_n: usize, K: i32, M: f32): f32 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// sigma = max(act(s), floor), its log, and d log sigma / d s (0 where the floor holds), per lane
-// and scalar. For exp, log sigma = max(s, log floor) needs no log; d log sigma / d s is 1 for exp
-// and sigmoid(s) / softplus(s) for softplus. Select, not multiply by a mask: where the floor holds
-// softplus may be 0 and the quotient NaN.
+// sigma = min(max(act(s), floor), SIGMA_CEIL), its log, and d log sigma / d s (0 where the floor or
+// the ceiling holds), per lane and scalar. For exp, log sigma = min(max(s, log floor), log ceiling)
+// needs no log; d log sigma / d s is 1 for exp and sigmoid(s) / softplus(s) for softplus. Select,
+// not multiply by a mask: where the floor holds softplus may be 0 and the quotient NaN.
 
 // @ts-ignore: decorator
 @inline
 export function sigma_f32x4(s: v128, sigmaAct: i32, floorV: v128): v128 {
-  return f32x4.pmax(sigmaAct == SIGMA_EXP ? exp_f32x4(s) : softplus_f32x4(s), floorV);
+  return f32x4.pmin(f32x4.pmax(sigmaAct == SIGMA_EXP ? exp_f32x4(s) : softplus_f32x4(s), floorV), f32x4.splat(SIGMA_CEIL));
 }
 
 // @ts-ignore: decorator
 @inline
 export function log_sigma_f32x4(s: v128, sigma: v128, sigmaAct: i32, logFloor: v128): v128 {
-  return sigmaAct == SIGMA_EXP ? f32x4.pmax(s, logFloor) : log_f32x4(sigma);
+  return sigmaAct == SIGMA_EXP ? f32x4.pmin(f32x4.pmax(s, logFloor), f32x4.splat(LOG_SIGMA_CEIL)) : log_f32x4(sigma);
+}
+
+/**
+ * Lanes where a bound holds (act(s) below the floor or above the ceiling): where the bounded value
+ * differs from the raw one, log sigma from s for exp, sigma from softplus(s) for softplus.
+ */
+// @ts-ignore: decorator
+@inline
+export function bound_f32x4(bounded: v128, raw: v128): v128 {
+  return f32x4.ne(bounded, raw);
 }
 
 // @ts-ignore: decorator
 @inline
 export function dlog_sigma_f32x4(s: v128, sigmaAct: i32, logFloor: v128, floorV: v128): v128 {
-  if (sigmaAct == SIGMA_EXP) return v128.bitselect(f32x4.splat(0), f32x4.splat(1), f32x4.lt(s, logFloor));
+  if (sigmaAct == SIGMA_EXP) return v128.bitselect(f32x4.splat(0), f32x4.splat(1), bound_f32x4(log_sigma_f32x4(s, s, sigmaAct, logFloor), s));
   const sp = softplus_f32x4(s);
-  return v128.bitselect(f32x4.splat(0), f32x4.div(sigmoid_f32x4(s), sp), f32x4.lt(sp, floorV));
+  const sigma = f32x4.pmin(f32x4.pmax(sp, floorV), f32x4.splat(SIGMA_CEIL));
+  return v128.bitselect(f32x4.splat(0), f32x4.div(sigmoid_f32x4(s), sp), bound_f32x4(sigma, sp));
+}
+
+/** An off-diagonal entry of L: s within +-SIGMA_CEIL. */
+// @ts-ignore: decorator
+@inline
+export function clamp_l_f32x4(s: v128): v128 {
+  return f32x4.pmin(f32x4.pmax(s, f32x4.splat(-SIGMA_CEIL)), f32x4.splat(SIGMA_CEIL));
 }
 
 // @ts-ignore: decorator
 @inline
 export function sigma_f32(s: f32, sigmaAct: i32, floor: f32): f32 {
-  return pmax_f32(sigmaAct == SIGMA_EXP ? exp_f32(s) : softplus_f32(s), floor);
+  return pmin_f32(pmax_f32(sigmaAct == SIGMA_EXP ? exp_f32(s) : softplus_f32(s), floor), SIGMA_CEIL);
 }
 
 // @ts-ignore: decorator
 @inline
 export function log_sigma_f32(s: f32, sigma: f32, sigmaAct: i32, logFloor: f32): f32 {
-  return sigmaAct == SIGMA_EXP ? pmax_f32(s, logFloor) : log_f32(sigma);
+  return sigmaAct == SIGMA_EXP ? pmin_f32(pmax_f32(s, logFloor), LOG_SIGMA_CEIL) : log_f32(sigma);
 }
 
 // @ts-ignore: decorator
 @inline
 export function dlog_sigma_f32(s: f32, sigmaAct: i32, logFloor: f32, floor: f32): f32 {
-  if (sigmaAct == SIGMA_EXP) return s < logFloor ? 0 : 1;
+  if (sigmaAct == SIGMA_EXP) return log_sigma_f32(s, s, sigmaAct, logFloor) != s ? 0 : 1;
   const sp = softplus_f32(s);
-  return sp < floor ? 0 : sigmoid_f32(s) / sp;
+  return pmin_f32(pmax_f32(sp, floor), SIGMA_CEIL) != sp ? 0 : sigmoid_f32(s) / sp;
+}
+
+/** Scalar twin of clamp_l_f32x4. */
+// @ts-ignore: decorator
+@inline
+export function clamp_l_f32(s: f32): f32 {
+  return pmin_f32(pmax_f32(s, -SIGMA_CEIL), SIGMA_CEIL);
 }

@@ -17,7 +17,11 @@
 //
 // Forward, one row (Bishop, Pattern Recognition and Machine Learning, 2006, eqs. 5.148-5.154):
 //   log pi_k = log_softmax(logits)_k = (logit_k - m) - log sum_j e^(logit_j - m),  m = max logits
-//   log N_k  = the component's log density of y (its file states it)
+//   log N_k  = the component's log density of y (its file states it); without da (reported
+//              densities: evaluate, logProb, responsibilities) at least LOGN_MIN (lanes.ts): beyond,
+//              float32 cannot hold it, and the bound keeps the likeliest component's log joint, and
+//              so everything below, finite. The training step leaves it unbounded, so that a batch
+//              float32 cannot represent is a non-finite loss, which fit's guard reports.
 //   l_k      = log pi_k + log N_k                        (the log joint of component k)
 //   nll      = -logsumexp_k l_k = -(M + log sum_k e^(l_k - M)),  M = max_k l_k
 //   gamma_k  = softmax_k(l_k) = e^(l_k - M) / sum_j e^(l_j - M)   (the responsibilities)
@@ -56,7 +60,7 @@
 
 import { exp_f32, exp_f32x4, log_f32, log_f32x4 } from "./simdmath";
 import {
-  check_contract, check_loss, check_optional, HALF_LOG_2PI, HEAD_FLOOR, HEAD_SCALE, max_f32, normalize_joint_f32, pmax_f32, scatter,
+  check_contract, check_loss, check_optional, HALF_LOG_2PI, HEAD_FLOOR, HEAD_SCALE, LOGN_MIN, max_f32, normalize_joint_f32, pmax_f32, scatter,
   softmax_tile, sum_exp_f32, sum_lanes_f64, tile_load, tile_max, tile_store } from "./lanes";
 import { Iso } from "./mixture_iso";
 import { Diag } from "./mixture_diag";
@@ -160,7 +164,9 @@ function drive<C>(loss: usize, nll: usize, gamma: usize, da: usize, a: usize, y:
 
     for (let k = 0; k < K; k++) {
       const o = <usize>k << 4;
-      const logN = c.logN4(MU + (<usize>(k * D) << 4), S + (<usize>(k * Sk) << 4), CC + (<usize>(k * Ck) << 4), W, Y, D, sigmaAct, floorV, logFloor, cV, da != 0);
+      let logN = c.logN4(MU + (<usize>(k * D) << 4), S + (<usize>(k * Sk) << 4), CC + (<usize>(k * Ck) << 4), W, Y, D, sigmaAct, floorV, logFloor, cV, da != 0);
+      // pmax(bound, x) = bound < x ? x : bound: -Inf and NaN (not > anything) take the bound too.
+      if (!da) logN = f32x4.pmax(f32x4.splat(LOGN_MIN), logN);
       const l = f32x4.add(f32x4.sub(v128.load(X + o), logS1), logN);
       if (da) v128.store(X + o, f32x4.div(v128.load(G + o), S1)); // pi
       v128.store(G + o, l);
@@ -217,7 +223,8 @@ function drive_scalar<C>(loss: usize, nll: usize, gamma: usize, da: usize, a: us
     let M: f32 = -Infinity;
     for (let k = 0; k < K; k++) {
       const logPi = (load<f32>(logit_n + (<usize>k << 2)) - m1) - logS1;
-      const l = logPi + c.logN(mu_n + (<usize>(k * D) << 2), s_n + (<usize>(k * Sk) << 2), y_n, work, D, sigmaAct, floor, logFloor, cD);
+      const logN = c.logN(mu_n + (<usize>(k * D) << 2), s_n + (<usize>(k * Sk) << 2), y_n, work, D, sigmaAct, floor, logFloor, cD);
+      const l = logPi + (da ? logN : pmax_f32(LOGN_MIN, logN));
       store<f32>(gamma_n + (<usize>k << 2), l);
       M = pmax_f32(M, l);
     }

@@ -1,18 +1,18 @@
 // The diagonal component of the mixture driver (mixture.ts): one sigma per component and target
 // dimension, covariance diag(sigma_k^2). Sigma block: s_k (D), Sk = D.
 //
-//   sigma_kd = max(act(s_kd), floor)
+//   sigma_kd = min(max(act(s_kd), floor), ceiling)
 //   z_k      = sum_d ((y_d - mu_kd) / sigma_kd)^2
 //   log N_k  = -sum_d log sigma_kd - (D/2) log(2 pi) - z_k / 2
 //   with t_d = (mu_kd - y_d) / sigma_kd (Bishop 5.156-5.157 per dimension):
 //   d (-log N_k) / d mu_kd = t_d / sigma_kd
-//   d (-log N_k) / d s_kd  = (1 - t_d^2) * d log sigma_kd / d s_kd   (0 where the floor is active)
+//   d (-log N_k) / d s_kd  = (1 - t_d^2) * d log sigma_kd / d s_kd   (0 where a bound is active)
 //
 // Fused step: logN4 leaves 1/sigma_kd in place of s_kd and d log sigma_kd / d s_kd in its cache,
 // so grad4 needs no exp, softplus or sigmoid.
 
 import { softplus_f32x4, sigmoid_f32x4, exp_f32x4 } from "./simdmath";
-import { dlog_sigma_f32, log_sigma_f32, log_sigma_f32x4, sigma_f32, sigma_f32x4, SIGMA_EXP } from "./lanes";
+import { bound_f32x4, dlog_sigma_f32, log_sigma_f32, log_sigma_f32x4, SIGMA_CEIL, sigma_f32, sigma_f32x4, SIGMA_EXP } from "./lanes";
 
 // @ts-ignore: decorator
 @final @unmanaged
@@ -22,7 +22,7 @@ export class Diag {
     return D;
   }
 
-  /** d log sigma_kd / d s_kd (0 where the floor holds), one vector per dimension. */
+  /** d log sigma_kd / d s_kd (0 where a bound holds), one vector per dimension. */
   // @ts-ignore: decorator
   @inline cacheVectors(D: i32): i32 {
     return D;
@@ -42,15 +42,15 @@ export class Diag {
       const s = v128.load(s_k + od);
       // sigma_f32x4 and dlog_sigma_f32x4 (lanes.ts), sharing one activation.
       const act = sigmaAct == SIGMA_EXP ? exp_f32x4(s) : softplus_f32x4(s);
-      const sigma = f32x4.pmax(act, floorV);
-      sumLog = f32x4.add(sumLog, log_sigma_f32x4(s, sigma, sigmaAct, logFloor));
+      const sigma = f32x4.pmin(f32x4.pmax(act, floorV), f32x4.splat(SIGMA_CEIL));
+      const logSigma = log_sigma_f32x4(s, sigma, sigmaAct, logFloor);
+      sumLog = f32x4.add(sumLog, logSigma);
       // z divides before squaring so a zero difference stays 0 however small sigma is.
       const t = f32x4.div(f32x4.sub(v128.load(Y + od), v128.load(mu_k + od)), sigma);
       z = f32x4.add(z, f32x4.mul(t, t));
       if (keep) {
-        const dlog = sigmaAct == SIGMA_EXP
-          ? v128.bitselect(f32x4.splat(0), f32x4.splat(1), f32x4.lt(s, logFloor))
-          : v128.bitselect(f32x4.splat(0), f32x4.div(sigmoid_f32x4(s), act), f32x4.lt(act, floorV));
+        const bound = sigmaAct == SIGMA_EXP ? bound_f32x4(logSigma, s) : bound_f32x4(sigma, act);
+        const dlog = v128.bitselect(f32x4.splat(0), sigmaAct == SIGMA_EXP ? f32x4.splat(1) : f32x4.div(sigmoid_f32x4(s), act), bound);
         v128.store(c_k + od, dlog);
         v128.store(s_k + od, f32x4.div(f32x4.splat(1), sigma));
       }

@@ -9,6 +9,7 @@
 
 import type { ResolvedConfig } from "./config.js";
 import type { Checked } from "./data.js";
+import { MdnError } from "./errors.js";
 import { writeF32 } from "./arena.js";
 import { headOf, triIndex } from "./head.js";
 import type { Kernels, Ptr } from "./kernels.js";
@@ -69,6 +70,17 @@ export function headParams(e: Engine, xs: Checked): HeadParams {
   return out;
 }
 
+/**
+ * Throws MdnError NON_FINITE naming the row of x when the network's outputs for one of the n rows
+ * (from row `start`) at s.a overflow float32: then no mixture, density or sample of it is finite.
+ */
+export function checkHeadFinite(net: Network, s: Scratch, n: number, start: number): void {
+  const bad = net.badHeadRow(s, n);
+  if (bad >= 0) {
+    throw new MdnError("NON_FINITE", `x[${start + bad}]`, "an input row whose network outputs are finite in float32", "a row for which they overflow (an input far outside the range of the training data)");
+  }
+}
+
 /** Stage n rows of x from row value `from`, run the network and the head; a view of all memory after. */
 function runChunk(e: Engine, b: ReturnType<Engine["buffers"]>, x: Checked["data"], from: number, n: number): Float32Array {
   const I = e.cfg.inputDim;
@@ -79,6 +91,7 @@ function runChunk(e: Engine, b: ReturnType<Engine["buffers"]>, x: Checked["data"
   if (count <= 64) for (let i = 0; i < count; i++) f32[at + i] = x[from + i]!;
   else f32.set(from === 0 && count === x.length ? x : x.subarray(from, from + count), at);
   e.net.forward(b.scratch, n, false);
+  checkHeadFinite(e.net, b.scratch, n, from / I);
   e.net.mixtureParams(b.scratch, n, b.pi, b.mu, b.sigma);
   // Memory does not grow inside the kernels, so the view is still live; re-make it if it did.
   if (f32.buffer !== e.k.memory.buffer) f32 = new Float32Array(e.k.memory.buffer);
@@ -97,6 +110,7 @@ export function jointOf(e: Engine, xs: Checked, ys: Checked): { logProb: Float32
     writeF32(e.k, s.x, xs.data, start * I, n * I);
     writeF32(e.k, s.y, ys.data, start * D, n * D);
     e.net.forward(s, n, false);
+    checkHeadFinite(e.net, s, n, start);
     e.net.mixtureLoss(s, n);
     const mem = e.k.memory.buffer;
     const nll = new Float32Array(mem, s.nll, n);

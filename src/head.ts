@@ -22,6 +22,23 @@ export const HEAD_FLOOR = 0;
 /** Byte offset of the gradient's scale (f32), 1 / rows of the batch: the training step's. */
 export const HEAD_SCALE = 4;
 
+/**
+ * The sigma ceiling: every sigma (and L's diagonal) is min(max(act(s), floor), SIGMA_CEILING) and
+ * every off-diagonal entry of L lies within +-SIGMA_CEILING, with zero gradient where a bound holds,
+ * as below the floor (assembly/lanes.ts SIGMA_CEIL). 1e18 keeps everything downstream finite:
+ * sigma^2 * D <= 2.6e38 in float32 for D <= 256, L L^T and the covariances in float64, and a draw
+ * mu + L eps stays within half a float32 ulp of any finite mu.
+ */
+export const SIGMA_CEILING = Math.fround(1e18);
+
+/**
+ * The lower bound of a component's log density log N_k in reported densities (evaluate, logProb,
+ * responsibilities), -2^125 (assembly/lanes.ts LOGN_MIN): a target so far from a component that
+ * float32 cannot hold its log density gets this value, so they stay finite. The training step
+ * does not bound it: such a batch is a non-finite loss, which fit's guard reports.
+ */
+export const LOG_DENSITY_MIN = -(2 ** 125);
+
 /** Index of L_ij (j <= i) in a packed lower triangle. */
 export function triIndex(i: number, j: number): number {
   return (i * (i + 1)) / 2 + j;

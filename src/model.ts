@@ -12,7 +12,7 @@ import { decodeFile, type TrainingInfo } from "./io.js";
 import { instantiateKernels, type Kernels, type Ptr, releaseKernels } from "./kernels.js";
 import { type AdamSettings, Network, type Scratch } from "./network.js";
 import { learnNormalization, logScale, type Normalization, standardize, unscaleHead } from "./normalize.js";
-import { type Calibration, calibrationOf, type Engine, headParams, type HeadParams, jointOf, type ModeOptions, mixtureCovariance, mixtureMean, rowModes, type RowModes, toMixture } from "./density.js";
+import { type Calibration, calibrationOf, checkHeadFinite, type Engine, headParams, type HeadParams, jointOf, type ModeOptions, mixtureCovariance, mixtureMean, rowModes, type RowModes, toMixture } from "./density.js";
 import { type Prediction, toPrediction } from "./prediction.js";
 import { resolveSampleOptions, type SampleOptions, sampleMixture, type Samples } from "./sampling.js";
 import { loadModule, type WasmSource } from "./wasm.js";
@@ -472,6 +472,7 @@ export class MDN {
       writeF32(this.k, s.x, xs.data, start * this.inputDim, n * this.inputDim);
       writeF32(this.k, s.y, ys.data, start * this.outputDim, n * this.outputDim);
       this.net.forward(s, n, false);
+      checkHeadFinite(this.net, s, n, start);
       sum += this.net.mixtureLoss(s, n);
     }
     return sum / xs.rows + (norm ? logScale(norm) : 0);

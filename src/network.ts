@@ -267,6 +267,14 @@ export class Network {
     return this.lossAt(s);
   }
 
+  /** The first of the n rows of head output at s.a with a value that is not finite, or -1. */
+  badHeadRow(s: Scratch, n: number): number {
+    // Counts as integers: V8 would box a double argument (see gradsFinite).
+    if (this.k.all_finite(s.a, n * this.P) === 1) return -1;
+    const a = new Float32Array(this.k.memory.buffer, s.a, n * this.P);
+    return Math.floor(a.findIndex((v) => !Number.isFinite(v)) / this.P);
+  }
+
   /** pi (n, K), mu (n, K, D) and the sigma blocks (n, K, Sk) of the n rows of head output at s.a. */
   mixtureParams(s: Scratch, n: number, pi: Ptr, mu: Ptr, sigma: Ptr): void {
     const { outputDim: D, components: K } = this.cfg;

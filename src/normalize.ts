@@ -10,6 +10,7 @@
 // the same numbers.
 
 import type { Checked } from "./data.js";
+import { MdnError } from "./errors.js";
 import { type Covariance, headOf } from "./head.js";
 
 export interface Normalization {
@@ -78,15 +79,29 @@ export function standardize(m: Checked, mean: Float32Array, std: Float32Array): 
 
 /**
  * A head's means (N, K, D) and sigma blocks back to original units, in place: mu = mu' std + mean,
- * and each block as its covariance type's Head says (src/head.ts unscale).
+ * and each block as its covariance type's Head says (src/head.ts unscale). Throws MdnError
+ * NON_FINITE naming the row of x whose mixture overflows float32 in original units.
  */
-export function unscaleHead(n: Normalization, h: { mu: Float32Array; scale: Float32Array }, covariance: Covariance, D: number): void {
-  const { mu } = h;
+export function unscaleHead(n: Normalization, h: { N: number; mu: Float32Array; scale: Float32Array }, covariance: Covariance, D: number): void {
+  const { mu, scale } = h;
   for (let i = 0; i < mu.length; i++) {
     const d = i % D;
     mu[i] = mu[i]! * n.yStd[d]! + n.yMean[d]!;
   }
-  headOf(covariance).unscale(h.scale, n.yStd, D);
+  headOf(covariance).unscale(scale, n.yStd, D);
+  for (const v of [mu, scale]) {
+    const bad = firstNonFinite(v);
+    if (bad >= 0) {
+      const row = Math.floor(bad / (v.length / h.N));
+      throw new MdnError("NON_FINITE", `x[${row}]`, "an input row whose mixture is finite in float32 in the targets' units", "a row whose means or spreads overflow once scaled back by y's standard deviations");
+    }
+  }
+}
+
+/** Index of the first value that is NaN or infinite, or -1. */
+function firstNonFinite(v: Float32Array): number {
+  for (let i = 0; i < v.length; i++) if (v[i]! - v[i]! !== 0) return i;
+  return -1;
 }
 
 /** log |d y' / d y| = -sum_d log std_y_d: add its negative to an NLL to state it in original units. */

@@ -5,7 +5,7 @@
 // to 1.
 
 import { describe, expect, it } from "vitest";
-import { type Covariance, HEAD_FLOOR, HEAD_SCALE, headOf } from "../src/head.js";
+import { type Covariance, HEAD_FLOOR, HEAD_SCALE, headOf, LOG_DENSITY_MIN, SIGMA_CEILING } from "../src/head.js";
 import { type Kernels, type Ptr, SIGMA_EXP, SIGMA_SOFTPLUS } from "../src/kernels.js";
 import { type MixtureDims, mixturePiMu } from "./reference/mixture.js";
 import { centralDiff, expectClose, expectIdentical, Heap, normal, SIZES, testRng, type Tol, uniform } from "./util.js";
@@ -262,6 +262,83 @@ export function headSuite(spec: HeadSpec): void {
         for (let n = 0; n < N; n++) for (let j = 0; j < Sk; j++) if (spec.isScale(j, D)) expect(got.da[n * P + K + K * D + j]).toBe(0);
       }
       expect(want.nll[0]!).toBeLessThan(-20); // sigma 1e-4 at an exact hit: log density ~ 3 * 9.2
+    });
+
+    it.each([1, 4, 5])("sigma above the ceiling is the ceiling, with no gradient, and L's off-diagonal stays within it (N=%i)", (N) => {
+      const K = 3, D = 3;
+      const c = randomCase(400 + N + sigmaAct, N, K, D, sigmaAct);
+      const P = width(K, D);
+      const Sk = head.blockSize(D);
+      // Component 0: every scale entry far above the ceiling (exp(100) overflows float32) and
+      // every linear entry beyond +-ceiling; component 1: just above the ceiling (exp(42) = 1.7e18).
+      const huge = sigmaAct === SIGMA_EXP ? 100 : 3e38;
+      const above = sigmaAct === SIGMA_EXP ? 42 : 2e18;
+      const bounded = (kk: number, j: number) => kk === 0 || (kk === 1 && spec.isScale(j, D));
+      for (let n = 0; n < N; n++) {
+        for (let j = 0; j < Sk; j++) {
+          c.a[n * P + K + K * D + j] = spec.isScale(j, D) ? huge : j % 2 ? -3e38 : 2e18;
+          if (spec.isScale(j, D)) c.a[n * P + K + K * D + Sk + j] = above;
+        }
+      }
+      const p = runParams(k, covariance, c, false);
+      for (let n = 0; n < N; n++) {
+        for (let kk = 0; kk < 2; kk++) {
+          for (let j = 0; j < Sk; j++) {
+            const v = p.sigma[(n * K + kk) * Sk + j]!;
+            if (bounded(kk, j)) expect(Math.abs(v), `row ${n} component ${kk} entry ${j}`).toBe(SIGMA_CEILING);
+          }
+        }
+      }
+      expectIdentical(runParams(k, covariance, c, true).sigma, p.sigma, "sigma twin");
+      expectClose(p.sigma, spec.refScale(c.a, c.dims), { atol: 0, rtol: 6e-7 }, "sigma vs reference");
+      const want = spec.refForward(c.a, c.y, c.dims);
+      const da0 = uniform(testRng(7), N * P, -1, 1);
+      const wantDa = spec.refBackward(c.a, c.y, c.dims, 0.5).map((v, i) => v + da0[i]!);
+      for (const scalar of [false, true]) {
+        const got = run(c, scalar, 0.5, da0);
+        expect([...got.nll, ...got.gamma, ...got.da].every(Number.isFinite), "finite").toBe(true);
+        expectClose(got.nll, want.nll, NLL, "nll");
+        expectClose(got.da, wantDa, GRAD, "da");
+        for (let n = 0; n < N; n++) {
+          for (let kk = 0; kk < 2; kk++) {
+            for (let j = 0; j < Sk; j++) {
+              const i = n * P + K + K * D + kk * Sk + j;
+              if (bounded(kk, j)) expect(got.da[i], `gradient of row ${n} component ${kk} entry ${j}`).toBe(Math.fround(da0[i]!));
+            }
+          }
+        }
+      }
+    });
+
+    it.each([1e19, 3e38])("targets %s from the means: reported log N_k takes its bound and everything stays finite", (far) => {
+      const N = 6, K = 3, D = 3;
+      const c = randomCase(500 + sigmaAct, N, K, D, sigmaAct);
+      const P = width(K, D);
+      const Sk = head.blockSize(D);
+      for (let n = 0; n < N; n++) {
+        // Rows 0-2: far from every mean (all components at the bound); rows 3-5: at component 0's
+        // mean but far from the others'. Component 1 at the floor, and (full) with L_10 = 0, so
+        // the solve meets 0 * Inf.
+        for (let d = 0; d < D; d++) c.y[n * D + d] = n < 3 ? (d % 2 ? -far : far) : c.a[n * P + K + d]!;
+        for (let d = 0; d < D; d++) c.a[n * P + K + D + d] = n < 3 ? 0 : (d % 2 ? far : -far);
+        for (let d = 0; d < D; d++) c.a[n * P + K + 2 * D + d] = n < 3 ? 1 : -far;
+        for (let j = 0; j < Sk; j++) c.a[n * P + K + K * D + Sk + j] = spec.isScale(j, D) ? -30 : 0;
+      }
+      const want = spec.refForward(c.a, c.y, c.dims);
+      for (const scalar of [false, true]) {
+        const got = run(c, scalar);
+        expect([...got.nll, ...got.gamma].every(Number.isFinite), "finite").toBe(true);
+        expectClose(got.nll, want.nll, { atol: 1e-5, rtol: 1e-6 }, "nll");
+        expectClose(got.gamma, want.gamma, PROB, "gamma");
+        // Rows 0-2 at the bound everywhere: nll = -(LOG_DENSITY_MIN + log pi_k) rounds to
+        // -LOG_DENSITY_MIN in float32, and the components are equally responsible.
+        for (let n = 0; n < 3; n++) {
+          expect(got.nll[n]).toBe(Math.fround(-LOG_DENSITY_MIN));
+          for (let kk = 0; kk < K; kk++) expect(got.gamma[n * K + kk]).toBe(Math.fround(1 / 3));
+        }
+        // The training step leaves log N_k unbounded, so that fit's guard sees a batch float32
+        // cannot represent (test/train.test.ts drives runs there).
+      }
     });
 
     it.each([1, 2])("the density integrates to 1 on a fine grid (D=%i)", (D) => {

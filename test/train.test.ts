@@ -1,10 +1,13 @@
 // The training loop's guard against non-finite numbers: runs driven to divergence (huge learning
 // rates, extreme targets) end as onNonFinite says, with the last good weights intact and finite.
 import { describe, expect, it } from "vitest";
-import { type History, MDN, NonFiniteError, type Weight } from "../src/index.js";
+import { type History, MDN, type MdnError, NonFiniteError, type Weight } from "../src/index.js";
 import { hashWeights, testRng } from "./util.js";
 
-/** Seed s picks a learning rate from 1e2 to 1e38 (or past float32's range) or targets up to 1e30. */
+/**
+ * Seed s picks a learning rate from 1e6 to 1e38 (or past float32's range) or targets up to 1e30.
+ * (With the sigma ceiling, rates of 1e2 to 1e5 no longer drive every seed to divergence.)
+ */
 function divergentRun(seed: number) {
   const r = testRng(seed);
   const n = 96;
@@ -14,7 +17,7 @@ function divergentRun(seed: number) {
   const yScale = extremeTargets ? 10 ** (10 + (seed % 21)) : 1;
   for (let i = 0; i < x.length; i++) x[i] = 4 * r() - 2;
   for (let i = 0; i < y.length; i++) y[i] = (2 * r() - 1) * yScale;
-  const learningRate = extremeTargets ? 1e-2 : 10 ** (2 + (seed % 38));
+  const learningRate = extremeTargets ? 1e-2 : 10 ** (6 + (seed % 33));
   return {
     x: { data: x, shape: [n, 2] as [number, number] },
     y: { data: y, shape: [n, 2] as [number, number] },
@@ -71,8 +74,12 @@ describe("non-finite guard", () => {
       const got = m.getWeights();
       expect(hashWeights(got), `${at}: ${report!.cause} at epoch ${report!.epoch} batch ${report!.batch}`).toBe(hashWeights(want));
       for (const w of got) expect(w.data.every(Number.isFinite), `${at}: ${w.name} finite`).toBe(true);
-      // The model still runs (its last good weights may be huge, so its outputs need not be finite).
-      expect(m.predict([[0.1, 0.2]]).pi.length).toBe(3);
+      // The model still runs (its last good weights may be huge: then predict's typed NON_FINITE).
+      try {
+        expect(m.predict([[0.1, 0.2]]).pi.length).toBe(3);
+      } catch (e) {
+        expect((e as MdnError).code, at).toBe("NON_FINITE");
+      }
       m.dispose();
     }
     console.log(`divergence runs: 50/50 ended by the guard; causes ${JSON.stringify(causes)}`);

@@ -3,11 +3,13 @@
 // diagonal and full ones in mixture_diag.ts and mixture_full.ts).
 //
 // a (N, P) with P = K + K*D + K*Sk: each row [logits (K) | mu (K, D) | s (K, Sk)]; y (N, D).
-// sigma = max(act(s), floor) with act = exp or softplus;
+// sigma = min(max(act(s), floor), SIGMA_CEILING) with act = exp or softplus;
+// log N_k at least LOG_DENSITY_MIN in reported densities (not in the training step's gradient);
 // nll = -logsumexp_k(log pi_k + log N_k); gamma = softmax_k(log pi_k + log N_k).
 // Gradients: Bishop, PRML eqs. 5.155-5.157, chained through log sigma(s).
 // Isotropic: log N_k = -D log sigma_k - (D/2) log(2 pi) - |y - mu_k|^2 / (2 sigma_k^2).
 
+import { LOG_DENSITY_MIN, SIGMA_CEILING } from "../../src/head.js";
 import { SIGMA_EXP } from "../../src/kernels.js";
 import { sigmoid, softplus } from "./simdmath.js";
 
@@ -23,10 +25,11 @@ export function headWidth(K: number, D: number): number {
   return K + K * D + K;
 }
 
-/** sigma after activation and floor; log sigma; d log sigma / d s (0 where the floor is active). */
+/** sigma after activation, floor and ceiling; log sigma; d log sigma / d s (0 where a bound is active). */
 export function sigmaOf(s: number, floor: number, sigmaAct: number): { sigma: number; logSigma: number; dLogSigma: number } {
   const act = sigmaAct === SIGMA_EXP ? Math.exp(s) : softplus(s);
   if (act < floor) return { sigma: floor, logSigma: Math.log(floor), dLogSigma: 0 };
+  if (act > SIGMA_CEILING) return { sigma: SIGMA_CEILING, logSigma: Math.log(SIGMA_CEILING), dLogSigma: 0 };
   const dLogSigma = sigmaAct === SIGMA_EXP ? 1 : sigmoid(s) / act;
   return { sigma: act, logSigma: Math.log(act), dLogSigma };
 }
@@ -49,6 +52,8 @@ export interface ComponentTerm {
  * Any Gaussian head over rows a = [logits (K) | mu (K, D) | s (K, Sk)]: nll, gamma and the
  * gradient scale * d sum nll / d a, given one component's term. d nll / d logit = pi - gamma and
  * d nll / d theta_k = -gamma_k d log N_k / d theta_k (the mixture chain rule, Bishop 5.6).
+ * bounded: log N_k at least LOG_DENSITY_MIN, as the kernels report densities (the training step,
+ * whose gradient this is with scale, leaves it unbounded).
  */
 export function mixtureOver(
   a: ArrayLike<number>,
@@ -57,6 +62,7 @@ export function mixtureOver(
   Sk: number,
   term: (s: number[], mu: number[], y: number[]) => ComponentTerm,
   scale = 1,
+  bounded = true,
 ): { nll: Float64Array; gamma: Float64Array; sum: number; da: Float64Array } {
   const { N, K, D } = dims;
   const P = K + K * D + K * Sk;
@@ -72,14 +78,20 @@ export function mixtureOver(
     const terms = logits.map((_, k) => {
       const mu = Array.from({ length: D }, (_, d) => a[base + K + k * D + d]!);
       const s = Array.from({ length: Sk }, (_, j) => a[base + K + K * D + k * Sk + j]!);
-      return term(s, mu, yn);
+      const t = term(s, mu, yn);
+      // Below the bound (or NaN) log N_k is the bound.
+      return !bounded || t.logN > LOG_DENSITY_MIN ? t : { ...t, logN: LOG_DENSITY_MIN };
     });
     const joint = terms.map((t, k) => logits[k]! - lsePi + t.logN);
-    const lse = logSumExp(joint);
+    // gamma = e^(l_k - M) / S rather than e^(l_k - logsumexp): at |M| ~ 1e37, M + log S rounds to M.
+    const M = Math.max(...joint);
+    const e = joint.map((l) => Math.exp(l - M));
+    const S = e.reduce((t, v) => t + v, 0);
+    const lse = M + Math.log(S);
     nll[n] = -lse;
     sum += -lse;
     for (let k = 0; k < K; k++) {
-      const g = Math.exp(joint[k]! - lse);
+      const g = e[k]! / S;
       gamma[n * K + k] = g;
       da[base + k] = scale * (Math.exp(logits[k]! - lsePi) - g);
       terms[k]!.dmu.forEach((v, d) => (da[base + K + k * D + d] = -scale * g * v));
@@ -131,7 +143,7 @@ export function mixtureLoss(a: ArrayLike<number>, y: ArrayLike<number>, dims: Mi
 
 /** scale * d (sum_n nll_n) / d a, (N, P), by Bishop's closed form. */
 export function mixtureBackward(a: ArrayLike<number>, y: ArrayLike<number>, dims: MixtureDims, scale: number): Float64Array {
-  return mixtureOver(a, y, dims, 1, isoTerm(dims), scale).da;
+  return mixtureOver(a, y, dims, 1, isoTerm(dims), scale, false).da;
 }
 
 /** sigma (N, K) after activation and floor. */
