@@ -13,8 +13,6 @@ export {
 export * from "./dropout";
 export * from "./batchnorm";
 export * from "./mixture";
-export * from "./mixture_diag";
-export * from "./mixture_full";
 export * from "./sample";
 export * from "./adam";
 export * from "./memory";

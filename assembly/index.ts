@@ -22,9 +22,7 @@ export { rng_seed, rng_next_u32, rng_uniform, rng_uniform_f64, rng_below, rng_fi
 export { dense_forward, dense_backward } from "./dense";
 export { act_dropout_backward } from "./dropout";
 export { batchnorm_forward_infer } from "./batchnorm";
-export { mixture_forward, mixture_backward, mixture_params } from "./mixture";
-export { mixture_diag_forward, mixture_diag_backward, mixture_diag_params } from "./mixture_diag";
-export { mixture_full_forward, mixture_full_backward, mixture_full_params } from "./mixture_full";
+export { mixture_iso_forward, mixture_iso_params, mixture_diag_forward, mixture_diag_params, mixture_full_forward, mixture_full_params } from "./mixture";
 export { mixture_sample } from "./sample";
 export { adam_step, sum_squares } from "./adam";
-export { act_dropout_forward_at, batchnorm_forward_train_at, batchnorm_backward_at, batchnorm_update_moving_at, mixture_step_at } from "./step";
+export { act_dropout_forward_at, batchnorm_forward_train_at, batchnorm_backward_at, batchnorm_update_moving_at } from "./step";

@@ -1,26 +1,67 @@
-// Shared pieces of the mixture heads (mixture.ts isotropic, mixture_diag.ts, mixture_full.ts):
-// the contract checks, the tiles and strided gather/scatter that put four rows in the four lanes,
-// the per-lane softmax of the logits and of the log joints, and the logits' gradient. Not
-// exported from index.ts (v128 arguments). The tiles are static scratch (the kernels allocate
-// nothing), so these kernels are not reentrant, as nothing in one wasm instance is.
+// Four rows in four lanes: the tiles, per-lane reductions and sigma activation that the mixture
+// driver (mixture.ts) and its components (mixture_iso.ts, mixture_diag.ts, mixture_full.ts) share.
+// Not exported from index.ts (v128 arguments). Tiles live in the work region the host plans for
+// each call (src/head.ts workFloats): no kernel here keeps scratch at a static address, so two
+// instances over one shared memory can run them at once.
 
 import { exp_f32, exp_f32x4, log_f32, log_f32x4, sigmoid_f32, sigmoid_f32x4, softplus_f32, softplus_f32x4 } from "./simdmath";
 
 export const SIGMA_EXP: i32 = 0;
 export const SIGMA_SOFTPLUS: i32 = 1;
 export const HALF_LOG_2PI: f32 = 0.91893853320467274178; // log(2 pi) / 2
+/**
+ * The sigma ceiling (src/head.ts SIGMA_CEILING): sigma = min(max(act(s), floor), SIGMA_CEIL), and
+ * L's off-diagonal entries of the full head stay within +-SIGMA_CEIL, with zero gradient where a
+ * bound holds, as below the floor. 1e18 keeps everything downstream finite: sigma^2 * D <= 2.6e38
+ * in float32 for D <= 256, L L^T and the covariances in float64, and a draw mu + L eps (|eps| <=
+ * 8.6 in the polar method) within half a float32 ulp of any finite mu.
+ */
+export const SIGMA_CEIL: f32 = 1e18;
+/** ln(1e18) rounded to float32: log sigma's bound for exp. */
+export const LOG_SIGMA_CEIL: f32 = 41.446533203125;
+/**
+ * log N_k's lower bound in reported densities (the forward without da), -2^125: a target so far
+ * from a component that its float32 log density would overflow (z beyond ~8.5e37) or come out NaN
+ * (full: Inf - Inf in the solve) gets this bound instead, so the log joint of the likeliest
+ * component stays finite and so do the NLL and the responsibilities.
+ */
+export const LOGN_MIN: f32 = -4.253529586511731e37;
+/** Largest K and D (config.components' and config.outputDim's bounds in src/config.ts). */
+export const MAX_K: i32 = 1024;
+export const MAX_D: i32 = 256;
+
+// The head's settings block hs, written by the host (src/head.ts HEAD_FLOOR, HEAD_SCALE) and read
+// by every mixture kernel, in training and inference alike: byte offsets of its f32 slots.
+/** The sigma floor, > 0. */
+export const HEAD_FLOOR: usize = 0;
+/** The gradient's scale (1 / rows of the batch); only the training step reads it. */
+export const HEAD_SCALE: usize = 4;
 
 // ---------------------------------------------------------------------------------------------
-// Contract checks (debug builds), strided gather/scatter for the row lanes, per-lane reductions.
+// Contract checks (debug builds), per-lane reductions.
 
 // @ts-ignore: decorator
 @inline
-export function check_contract(p0: usize, p1: usize, p2: usize, p3: usize, N: i32, K: i32, D: i32, floor: f32, sigmaAct: i32): void {
-  assert(((p0 | p1 | p2 | p3) & 15) == 0, "mixture: buffers must be 16-byte aligned");
-  assert(p0 != 0 && p1 != 0 && p2 != 0 && p3 != 0, "mixture: null buffer");
-  assert(N >= 0 && K >= 1 && D >= 1 && K <= MAX_K && D <= MAX_D, "mixture: sizes (the tiles hold K <= 1024, D <= 256)");
-  assert(floor > 0, "mixture: sigma floor must be positive");
+export function check_contract(p0: usize, p1: usize, p2: usize, p3: usize, N: i32, K: i32, D: i32, sigmaAct: i32, hs: usize, work: usize): void {
+  assert(((p0 | p1 | p2 | p3 | hs | work) & 15) == 0, "mixture: buffers must be 16-byte aligned");
+  assert(p0 != 0 && p1 != 0 && p2 != 0 && p3 != 0 && hs != 0 && work != 0, "mixture: null buffer");
+  assert(N >= 0 && K >= 1 && D >= 1 && K <= MAX_K && D <= MAX_D, "mixture: sizes (K <= 1024, D <= 256)");
+  assert(load<f32>(hs, HEAD_FLOOR) > 0, "mixture: sigma floor must be positive");
   assert(sigmaAct == SIGMA_EXP || sigmaAct == SIGMA_SOFTPLUS, "mixture: unknown sigma activation");
+}
+
+/** An optional output: 0 (skipped) or 16-byte aligned. */
+// @ts-ignore: decorator
+@inline
+export function check_optional(p: usize): void {
+  assert((p & 15) == 0, "mixture: buffers must be 16-byte aligned");
+}
+
+/** The forward's loss output: one f64, 8-byte aligned. */
+// @ts-ignore: decorator
+@inline
+export function check_loss(loss: usize): void {
+  assert(loss != 0 && (loss & 7) == 0, "mixture: loss must be an 8-byte aligned f64");
 }
 
 /**
@@ -35,27 +76,11 @@ export function pmax_f32(a: f32, b: f32): f32 {
   return a < b ? b : a;
 }
 
-/** The forward's loss output: one f64, 8-byte aligned. */
+/** pmin(a, b) = b < a ? b : a, lane for lane f32x4.pmin. */
 // @ts-ignore: decorator
 @inline
-export function check_loss(loss: usize): void {
-  assert(loss != 0 && (loss & 7) == 0, "mixture: loss must be an 8-byte aligned f64");
-}
-
-/** Lane j (j < m) = the float at p + j * stride bytes; the other lanes = 0. */
-// @ts-ignore: decorator
-@inline
-export function gather(p: usize, stride: usize, m: i32): v128 {
-  if (m >= 4) {
-    let v = f32x4.splat(load<f32>(p));
-    v = f32x4.replace_lane(v, 1, load<f32>(p + stride));
-    v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * stride));
-    return f32x4.replace_lane(v, 3, load<f32>(p + 3 * stride));
-  }
-  let v = f32x4.replace_lane(f32x4.splat(0), 0, load<f32>(p));
-  if (m > 1) v = f32x4.replace_lane(v, 1, load<f32>(p + stride));
-  if (m > 2) v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * stride));
-  return v;
+export function pmin_f32(a: f32, b: f32): f32 {
+  return b < a ? b : a;
 }
 
 /** Store lane j (j < m) of v to p + j * stride bytes. */
@@ -68,22 +93,22 @@ export function scatter(p: usize, stride: usize, v: v128, m: i32): void {
   if (m > 3) store<f32>(p + 3 * stride, f32x4.extract_lane(v, 3));
 }
 
+/** Sum the m live lanes of v into total in lane (row) order, as a scalar twin does. */
+// @ts-ignore: decorator
+@inline
+export function sum_lanes_f64(total: f64, v: v128, m: i32): f64 {
+  total += <f64>f32x4.extract_lane(v, 0);
+  if (m > 1) total += <f64>f32x4.extract_lane(v, 1);
+  if (m > 2) total += <f64>f32x4.extract_lane(v, 2);
+  if (m > 3) total += <f64>f32x4.extract_lane(v, 3);
+  return total;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tiles: a block of four rows with its columns transposed into lanes, column j at T + 16 j, so
 // a kernel reads each column once with one v128.load instead of gathering it (four scalar loads
 // and three lane inserts) every time it needs it. Whole 4 x 4 blocks move with four v128 loads
 // and eight shuffles.
-
-/** Largest K and D (config.components' and config.outputDim's bounds in src/config.ts). */
-export const MAX_K: i32 = 1024;
-export const MAX_D: i32 = 256;
-/** Columns in TILE_MU and TILE_S; a head with more tiles them a group of components at a time. */
-export const TILE_COLS: i32 = 256;
-export const TILE_LOGIT: usize = memory.data(MAX_K * 16, 16); // logits, then log pi, pi or d logits
-export const TILE_GAMMA: usize = memory.data(MAX_K * 16, 16); // log joints, then gamma
-export const TILE_Y: usize = memory.data(MAX_D * 16, 16);
-export const TILE_MU: usize = memory.data(TILE_COLS * 16, 16); // mu, then d mu
-export const TILE_S: usize = memory.data(TILE_COLS * 16, 16); // s, then d s
 
 /** Transpose the 4 x 4 block r0..r3 and store its rows to q0..q3, adding to them if acc. */
 // @ts-ignore: decorator
@@ -154,28 +179,12 @@ export function tile_max(T: usize, K: i32): v128 {
 }
 
 /**
- * TILE_LOGIT = log pi = log_softmax of the logits of four rows: (logit_k - m1) - log sum_j
- * e^(logit_j - m1), m1 the max logit (the forward's part of every head).
+ * Tile T (K columns) = softmax per lane, e^(t_k - M) / S with M = max_k t_k and
+ * S = sum_k e^(t_k - M); unless nlse is 0, the vector at nlse = -(M + log S), minus the
+ * log-sum-exp (the nll when T holds the log joints).
  */
-export function log_pi_f32x4(logit_n: usize, rs: usize, K: i32, m: i32): void {
-  tile_load(TILE_LOGIT, logit_n, rs, K, m);
-  const m1 = tile_max(TILE_LOGIT, K);
-  let S1 = f32x4.splat(0);
-  for (let k = 0; k < K; k++) S1 = f32x4.add(S1, exp_f32x4(f32x4.sub(v128.load(TILE_LOGIT + (<usize>k << 4)), m1)));
-  const logS1 = log_f32x4(S1);
-  for (let k = 0; k < K; k++) {
-    const t = TILE_LOGIT + (<usize>k << 4);
-    v128.store(t, f32x4.sub(f32x4.sub(v128.load(t), m1), logS1));
-  }
-}
-
-/**
- * Tile T (K columns) = softmax per lane, e^(t_k - M) / S with S = sum_j e^(t_j - M) for the
- * lanes' max M given; returns S.
- */
-// @ts-ignore: decorator
-@inline
-function softmax_tile(T: usize, K: i32, M: v128): v128 {
+export function softmax_tile(T: usize, K: i32, nlse: usize): void {
+  const M = tile_max(T, K);
   let S = f32x4.splat(0);
   for (let k = 0; k < K; k++) {
     const t = T + (<usize>k << 4);
@@ -187,116 +196,28 @@ function softmax_tile(T: usize, K: i32, M: v128): v128 {
     const t = T + (<usize>k << 4);
     v128.store(t, f32x4.div(v128.load(t), S));
   }
-  return S;
+  if (nlse) v128.store(nlse, f32x4.neg(f32x4.add(M, log_f32x4(S))));
 }
 
-/** TILE_LOGIT = pi = softmax of the logits of four rows, e^(logit_k - m1) / sum_j e^(logit_j - m1). */
-export function pi_f32x4(logit_n: usize, rs: usize, K: i32, m: i32): void {
-  tile_load(TILE_LOGIT, logit_n, rs, K, m);
-  softmax_tile(TILE_LOGIT, K, tile_max(TILE_LOGIT, K));
-}
-
-/**
- * d logits (4 rows) += scale * (pi - gamma) for every component: the mixing-weight part of every
- * head's backward (Bishop 5.155). Leaves the rows' gamma in TILE_GAMMA for the caller.
- */
-export function logits_backward_f32x4(dlogit_n: usize, logit_n: usize, gamma_n: usize, rs: usize, gs: usize, K: i32, m: i32, scaleV: v128): void {
-  pi_f32x4(logit_n, rs, K, m);
-  tile_load(TILE_GAMMA, gamma_n, gs, K, m);
-  for (let k = 0; k < K; k++) {
-    const o = <usize>k << 4;
-    v128.store(TILE_LOGIT + o, f32x4.mul(scaleV, f32x4.sub(v128.load(TILE_LOGIT + o), v128.load(TILE_GAMMA + o))));
-  }
-  tile_store(dlogit_n, rs, TILE_LOGIT, K, m, true);
-}
-
-/** Scalar twin of logits_max_f32x4: the max of the K logits at logit_n. */
+/** Scalar twin of softmax_tile's normaliser: sum_k e^(logit_k - m1) over the K floats at p. */
 // @ts-ignore: decorator
 @inline
-export function logits_max_f32(logit_n: usize, K: i32): f32 {
-  let m1: f32 = -Infinity;
-  for (let k = 0; k < K; k++) m1 = pmax_f32(m1, load<f32>(logit_n + (<usize>k << 2)));
-  return m1;
+export function sum_exp_f32(p: usize, K: i32, m1: f32): f32 {
+  let s: f32 = 0;
+  for (let k = 0; k < K; k++) s += exp_f32(load<f32>(p + (<usize>k << 2)) - m1);
+  return s;
 }
 
-/** Scalar twin of logits_sum_exp_f32x4: sum_k e^(logit_k - m1). */
+/** Scalar twin of tile_max: the max of the K floats at p. */
 // @ts-ignore: decorator
 @inline
-export function logits_sum_exp_f32(logit_n: usize, K: i32, m1: f32): f32 {
-  let s1: f32 = 0;
-  for (let k = 0; k < K; k++) s1 += exp_f32(load<f32>(logit_n + (<usize>k << 2)) - m1);
-  return s1;
+export function max_f32(p: usize, K: i32): f32 {
+  let m: f32 = -Infinity;
+  for (let k = 0; k < K; k++) m = pmax_f32(m, load<f32>(p + (<usize>k << 2)));
+  return m;
 }
 
-// ---------------------------------------------------------------------------------------------
-// sigma = max(act(s), floor), its log, and d log sigma / d s (0 where the floor holds), per lane
-// and scalar. For exp, log sigma = max(s, log floor) needs no log; d log sigma / d s is 1 for exp
-// and sigmoid(s) / softplus(s) for softplus. Select, not multiply by a mask: where the floor holds
-// softplus may be 0 and the quotient NaN.
-
-// @ts-ignore: decorator
-@inline
-export function sigma_f32x4(s: v128, sigmaAct: i32, floorV: v128): v128 {
-  return f32x4.pmax(sigmaAct == SIGMA_EXP ? exp_f32x4(s) : softplus_f32x4(s), floorV);
-}
-
-// @ts-ignore: decorator
-@inline
-export function log_sigma_f32x4(s: v128, sigma: v128, sigmaAct: i32, logFloor: v128): v128 {
-  return sigmaAct == SIGMA_EXP ? f32x4.pmax(s, logFloor) : log_f32x4(sigma);
-}
-
-// @ts-ignore: decorator
-@inline
-export function dlog_sigma_f32x4(s: v128, sigmaAct: i32, logFloor: v128, floorV: v128): v128 {
-  if (sigmaAct == SIGMA_EXP) return v128.bitselect(f32x4.splat(0), f32x4.splat(1), f32x4.lt(s, logFloor));
-  const sp = softplus_f32x4(s);
-  return v128.bitselect(f32x4.splat(0), f32x4.div(sigmoid_f32x4(s), sp), f32x4.lt(sp, floorV));
-}
-
-// @ts-ignore: decorator
-@inline
-export function sigma_f32(s: f32, sigmaAct: i32, floor: f32): f32 {
-  return pmax_f32(sigmaAct == SIGMA_EXP ? exp_f32(s) : softplus_f32(s), floor);
-}
-
-// @ts-ignore: decorator
-@inline
-export function log_sigma_f32(s: f32, sigma: f32, sigmaAct: i32, logFloor: f32): f32 {
-  return sigmaAct == SIGMA_EXP ? pmax_f32(s, logFloor) : log_f32(sigma);
-}
-
-// @ts-ignore: decorator
-@inline
-export function dlog_sigma_f32(s: f32, sigmaAct: i32, logFloor: f32, floor: f32): f32 {
-  if (sigmaAct == SIGMA_EXP) return s < logFloor ? 0 : 1;
-  const sp = softplus_f32(s);
-  return sp < floor ? 0 : sigmoid_f32(s) / sp;
-}
-
-/** Sum the m live lanes of v into total in lane (row) order, as a scalar twin does. */
-// @ts-ignore: decorator
-@inline
-export function sum_lanes_f64(total: f64, v: v128, m: i32): f64 {
-  total += <f64>f32x4.extract_lane(v, 0);
-  if (m > 1) total += <f64>f32x4.extract_lane(v, 1);
-  if (m > 2) total += <f64>f32x4.extract_lane(v, 2);
-  if (m > 3) total += <f64>f32x4.extract_lane(v, 3);
-  return total;
-}
-
-/**
- * Turn the log joints l of four rows in TILE_GAMMA (K columns) into responsibilities, store them
- * to gamma_n (row stride K) and return -logsumexp per lane:
- * gamma_k = e^(l_k - M) / sum_j e^(l_j - M), M = max_k l_k given.
- */
-export function normalize_joint_f32x4(gamma_n: usize, K: i32, m: i32, M: v128): v128 {
-  const S = softmax_tile(TILE_GAMMA, K, M);
-  tile_store(gamma_n, <usize>K << 2, TILE_GAMMA, K, m, false);
-  return f32x4.neg(f32x4.add(M, log_f32x4(S)));
-}
-
-/** Scalar twin of normalize_joint_f32x4 for one row. */
+/** Scalar twin of softmax_tile on the log joints of one row, in place: returns -(M + log S). */
 // @ts-ignore: decorator
 @inline
 export function normalize_joint_f32(gamma_n: usize, K: i32, M: f32): f32 {
@@ -308,4 +229,75 @@ export function normalize_joint_f32(gamma_n: usize, K: i32, M: f32): f32 {
   }
   for (let k = 0; k < K; k++) store<f32>(gamma_n + (<usize>k << 2), load<f32>(gamma_n + (<usize>k << 2)) / S);
   return -(M + log_f32(S));
+}
+
+// ---------------------------------------------------------------------------------------------
+// sigma = min(max(act(s), floor), SIGMA_CEIL), its log, and d log sigma / d s (0 where the floor or
+// the ceiling holds), per lane and scalar. For exp, log sigma = min(max(s, log floor), log ceiling)
+// needs no log; d log sigma / d s is 1 for exp and sigmoid(s) / softplus(s) for softplus. Select,
+// not multiply by a mask: where the floor holds softplus may be 0 and the quotient NaN.
+
+// @ts-ignore: decorator
+@inline
+export function sigma_f32x4(s: v128, sigmaAct: i32, floorV: v128): v128 {
+  return f32x4.pmin(f32x4.pmax(sigmaAct == SIGMA_EXP ? exp_f32x4(s) : softplus_f32x4(s), floorV), f32x4.splat(SIGMA_CEIL));
+}
+
+// @ts-ignore: decorator
+@inline
+export function log_sigma_f32x4(s: v128, sigma: v128, sigmaAct: i32, logFloor: v128): v128 {
+  return sigmaAct == SIGMA_EXP ? f32x4.pmin(f32x4.pmax(s, logFloor), f32x4.splat(LOG_SIGMA_CEIL)) : log_f32x4(sigma);
+}
+
+/**
+ * Lanes where a bound holds (act(s) below the floor or above the ceiling): where the bounded value
+ * differs from the raw one, log sigma from s for exp, sigma from softplus(s) for softplus.
+ */
+// @ts-ignore: decorator
+@inline
+export function bound_f32x4(bounded: v128, raw: v128): v128 {
+  return f32x4.ne(bounded, raw);
+}
+
+// @ts-ignore: decorator
+@inline
+export function dlog_sigma_f32x4(s: v128, sigmaAct: i32, logFloor: v128, floorV: v128): v128 {
+  if (sigmaAct == SIGMA_EXP) return v128.bitselect(f32x4.splat(0), f32x4.splat(1), bound_f32x4(log_sigma_f32x4(s, s, sigmaAct, logFloor), s));
+  const sp = softplus_f32x4(s);
+  const sigma = f32x4.pmin(f32x4.pmax(sp, floorV), f32x4.splat(SIGMA_CEIL));
+  return v128.bitselect(f32x4.splat(0), f32x4.div(sigmoid_f32x4(s), sp), bound_f32x4(sigma, sp));
+}
+
+/** An off-diagonal entry of L: s within +-SIGMA_CEIL. */
+// @ts-ignore: decorator
+@inline
+export function clamp_l_f32x4(s: v128): v128 {
+  return f32x4.pmin(f32x4.pmax(s, f32x4.splat(-SIGMA_CEIL)), f32x4.splat(SIGMA_CEIL));
+}
+
+// @ts-ignore: decorator
+@inline
+export function sigma_f32(s: f32, sigmaAct: i32, floor: f32): f32 {
+  return pmin_f32(pmax_f32(sigmaAct == SIGMA_EXP ? exp_f32(s) : softplus_f32(s), floor), SIGMA_CEIL);
+}
+
+// @ts-ignore: decorator
+@inline
+export function log_sigma_f32(s: f32, sigma: f32, sigmaAct: i32, logFloor: f32): f32 {
+  return sigmaAct == SIGMA_EXP ? pmin_f32(pmax_f32(s, logFloor), LOG_SIGMA_CEIL) : log_f32(sigma);
+}
+
+// @ts-ignore: decorator
+@inline
+export function dlog_sigma_f32(s: f32, sigmaAct: i32, logFloor: f32, floor: f32): f32 {
+  if (sigmaAct == SIGMA_EXP) return log_sigma_f32(s, s, sigmaAct, logFloor) != s ? 0 : 1;
+  const sp = softplus_f32(s);
+  return pmin_f32(pmax_f32(sp, floor), SIGMA_CEIL) != sp ? 0 : sigmoid_f32(s) / sp;
+}
+
+/** Scalar twin of clamp_l_f32x4. */
+// @ts-ignore: decorator
+@inline
+export function clamp_l_f32(s: f32): f32 {
+  return pmin_f32(pmax_f32(s, -SIGMA_CEIL), SIGMA_CEIL);
 }

@@ -4,15 +4,13 @@
 // Why: V8 boxes every float argument of a JS -> wasm call it does not inline, and it stops
 // inlining a call site once that site has seen two instances' functions (two live models in one
 // realm), so each float argument became a heap allocation per step. Here a setting is an f32 at
-// an address the host wrote once (rate, epsilon, momentum, sigma floor) or per batch (1 / n).
-// Each wrapper only loads its settings and calls the kernel it names, so it computes exactly
-// what that kernel does (tested bit for bit in test/step.test.ts).
+// an address the host wrote once (rate, epsilon, momentum). Each wrapper only loads its settings
+// and calls the kernel it names, so it computes exactly what that kernel does (tested bit for bit
+// in test/step.test.ts). The mixture kernels need no wrapper: they read their floats (sigma floor,
+// 1 / n) from the head's settings block in training and inference alike (mixture.ts).
 
 import { act_dropout_forward } from "./dropout";
 import { batchnorm_backward, batchnorm_forward_train, batchnorm_update_moving } from "./batchnorm";
-import { mixture_forward_backward } from "./mixture";
-import { mixture_diag_backward, mixture_diag_forward } from "./mixture_diag";
-import { mixture_full_backward, mixture_full_forward } from "./mixture_full";
 
 /** act_dropout_forward with rate = f32 at rateAt. */
 export function act_dropout_forward_at(out: usize, deriv: usize, inp: usize, n: i32, act: i32, rateAt: usize, state: usize): void {
@@ -36,23 +34,4 @@ export function batchnorm_backward_at(
 /** batchnorm_update_moving with momentum = f32 at momentumAt. */
 export function batchnorm_update_moving_at(movingMean: usize, movingVar: usize, mean: usize, vari: usize, C: i32, momentumAt: usize): void {
   batchnorm_update_moving(movingMean, movingVar, mean, vari, C, load<f32>(momentumAt));
-}
-
-/**
- * The head's loss and gradient for a training step, covariance type cov (0 isotropic, 1 diagonal,
- * 2 full), with floor = f32 at fs and scale = f32 at fs + 4: mixture_forward_backward for the
- * isotropic head, the type's forward then backward for the others.
- */
-export function mixture_step_at(cov: i32, loss: usize, nll: usize, gamma: usize, da: usize, a: usize, y: usize, N: i32, K: i32, D: i32, sigmaAct: i32, fs: usize): void {
-  const floor = load<f32>(fs);
-  const scale = load<f32>(fs, 4);
-  if (cov == 0) {
-    mixture_forward_backward(loss, nll, gamma, da, a, y, N, K, D, floor, sigmaAct, scale);
-  } else if (cov == 1) {
-    mixture_diag_forward(loss, nll, gamma, a, y, N, K, D, floor, sigmaAct);
-    mixture_diag_backward(da, gamma, a, y, N, K, D, floor, sigmaAct, scale);
-  } else {
-    mixture_full_forward(loss, nll, gamma, a, y, N, K, D, floor, sigmaAct);
-    mixture_full_backward(da, gamma, a, y, N, K, D, floor, sigmaAct, scale);
-  }
 }

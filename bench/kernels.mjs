@@ -2,6 +2,7 @@
 // forward and backward, the mixture NLL with gradients, Adam. Each tinybench sample is a loop of
 // calls long enough (~0.5 ms) for the timer; figures are per call.
 import { readFileSync } from "node:fs";
+import { headOf } from "../dist/head.js";
 import { measure } from "./lib.mjs";
 
 const WIDTHS = [32, 128, 256, 512, 1024];
@@ -84,18 +85,21 @@ export async function kernels(quick) {
       dense.push({ N, I: W, O: W, forward: fwd, backward: bwd });
     }
   }
-  // Mixture NLL forward + backward (the training step's head), rows/s, for the seed's K = 4, D = 2
-  // and W3's K = 16, D = 16.
+  // Mixture NLL forward + backward (the training step's head), rows/s, for the seed's K = 4, D = 2,
+  // W2's K = 8, D = 2 and W3's K = 16, D = 16, isotropic, and the diagonal and full heads.
   const mixture = [];
-  for (const [K, D] of [[4, 2], [8, 2], [16, 16]]) {
-    const N = 256, P = K + K * D + K;
+  for (const [cov, K, D] of [["isotropic", 4, 2], ["isotropic", 8, 2], ["isotropic", 16, 16], ["diagonal", 4, 2], ["diagonal", 16, 16], ["full", 4, 2], ["full", 4, 8]]) {
+    const N = 256;
+    const head = headOf(cov);
+    const P = K + K * D + K * head.blockSize(D);
     const alloc = arena(k, k.heap_base());
-    const [loss, nll, gamma, a, y, da, fs] = [2, N, N * K, N * P, N * D, N * P, 2].map(alloc);
-    // The training step's call: loss and gradient in one pass (isotropic head, code 0), with the
-    // sigma floor and 1 / N read from memory as the host passes them.
-    new Float32Array(k.memory.buffer, fs, 2).set([1e-4, 1 / N]);
-    const r = await perCall(() => k.mixture_step_at(0, loss, nll, gamma, da, a, y, N, K, D, 0, fs), it);
-    mixture.push({ K, D, N, rowsPerS: rate(r, N) });
+    const [loss, nll, gamma, a, y, da, hs, work] = [2, N, N * K, N * P, N * D, N * P, 4, head.workFloats(K, D)].map(alloc);
+    // The training step's call: loss and gradient in one pass, with the sigma floor and 1 / N read
+    // from the head's settings block as the host writes them.
+    new Float32Array(k.memory.buffer, hs, 2).set([1e-4, 1 / N]);
+    const step = head.kernels(k).forward;
+    const r = await perCall(() => step(loss, nll, gamma, da, a, y, N, K, D, 0, hs, work), it);
+    mixture.push({ covariance: cov, K, D, N, rowsPerS: rate(r, N) });
   }
   // Adam over W2's parameter count (about 76k) and a 1M-parameter region, params/s.
   const adam = [];

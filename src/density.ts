@@ -9,8 +9,9 @@
 
 import type { ResolvedConfig } from "./config.js";
 import type { Checked } from "./data.js";
+import { MdnError } from "./errors.js";
 import { writeF32 } from "./arena.js";
-import { triIndex } from "./head.js";
+import { headOf, triIndex } from "./head.js";
 import type { Kernels, Ptr } from "./kernels.js";
 import type { Network, Scratch } from "./network.js";
 
@@ -69,9 +70,20 @@ export function headParams(e: Engine, xs: Checked): HeadParams {
   return out;
 }
 
+/**
+ * Throws MdnError NON_FINITE naming the row of x when the network's outputs for one of the n rows
+ * (from row `start`) at s.a overflow float32: then no mixture, density or sample of it is finite.
+ */
+export function checkHeadFinite(net: Network, s: Scratch, n: number, start: number): void {
+  const bad = net.badHeadRow(s, n);
+  if (bad >= 0) {
+    throw new MdnError("NON_FINITE", `x[${start + bad}]`, "an input row whose network outputs are finite in float32", "a row for which they overflow (an input far outside the range of the training data)");
+  }
+}
+
 /** Stage n rows of x from row value `from`, run the network and the head; a view of all memory after. */
 function runChunk(e: Engine, b: ReturnType<Engine["buffers"]>, x: Checked["data"], from: number, n: number): Float32Array {
-  const { components: K, outputDim: D, inputDim: I, sigma: sig } = e.cfg;
+  const I = e.cfg.inputDim;
   let f32 = new Float32Array(e.k.memory.buffer);
   const at = b.scratch.x >>> 2;
   const count = n * I;
@@ -79,7 +91,8 @@ function runChunk(e: Engine, b: ReturnType<Engine["buffers"]>, x: Checked["data"
   if (count <= 64) for (let i = 0; i < count; i++) f32[at + i] = x[from + i]!;
   else f32.set(from === 0 && count === x.length ? x : x.subarray(from, from + count), at);
   e.net.forward(b.scratch, n, false);
-  e.net.mixture.params(b.pi, b.mu, b.sigma, b.scratch.a, n, K, D, sig.floor, e.net.sigmaAct);
+  checkHeadFinite(e.net, b.scratch, n, from / I);
+  e.net.mixtureParams(b.scratch, n, b.pi, b.mu, b.sigma);
   // Memory does not grow inside the kernels, so the view is still live; re-make it if it did.
   if (f32.buffer !== e.k.memory.buffer) f32 = new Float32Array(e.k.memory.buffer);
   return f32;
@@ -97,6 +110,7 @@ export function jointOf(e: Engine, xs: Checked, ys: Checked): { logProb: Float32
     writeF32(e.k, s.x, xs.data, start * I, n * I);
     writeF32(e.k, s.y, ys.data, start * D, n * D);
     e.net.forward(s, n, false);
+    checkHeadFinite(e.net, s, n, start);
     e.net.mixtureLoss(s, n);
     const mem = e.k.memory.buffer;
     const nll = new Float32Array(mem, s.nll, n);
@@ -108,16 +122,11 @@ export function jointOf(e: Engine, xs: Checked, ys: Checked): { logProb: Float32
 
 /** Every covariance type as packed Cholesky factors. */
 export function toMixture(h: HeadParams, cfg: ResolvedConfig): Mixture {
-  const { components: K, outputDim: D, covariance } = cfg;
+  const { components: K, outputDim: D } = cfg;
   const T = (D * (D + 1)) / 2;
   const L = new Float64Array(h.N * K * T);
-  for (let nk = 0; nk < h.N * K; nk++) {
-    for (let i = 0; i < D; i++) {
-      if (covariance === "isotropic") L[nk * T + triIndex(i, i)] = h.scale[nk]!;
-      else if (covariance === "diagonal") L[nk * T + triIndex(i, i)] = h.scale[nk * D + i]!;
-      else for (let j = 0; j <= i; j++) L[nk * T + triIndex(i, j)] = h.scale[nk * T + triIndex(i, j)]!;
-    }
-  }
+  const head = headOf(cfg.covariance);
+  for (let nk = 0; nk < h.N * K; nk++) head.factor(h.scale, nk, D, L, nk * T);
   return { N: h.N, K, D, pi: Float64Array.from(h.pi), mu: Float64Array.from(h.mu), L };
 }
 

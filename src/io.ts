@@ -31,6 +31,7 @@ import { formatBytes } from "./arena.js";
 import { MAX_ADAM_STEPS, MAX_EPOCHS, type ResolvedConfig, resolveConfig } from "./config.js";
 import { MdnError, ModelFormatError, type ModelFormatErrorCode } from "./errors.js";
 import { MAX_MODEL_BYTES, modelBytes, planTensors } from "./network.js";
+import { headOf } from "./head.js";
 import { normalizationProblem } from "./normalize.js";
 
 export const MAGIC = new Uint8Array([0x89, 0x4d, 0x44, 0x4e, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -455,7 +456,7 @@ export function decodeFile(input: unknown): DecodedFile {
   if (header.normalization) {
     const problem = normalizationProblem(
       { xMean: readTensor(d, "normalization/x_mean"), xStd: readTensor(d, "normalization/x_std"), yMean: readTensor(d, "normalization/y_mean"), yStd: readTensor(d, "normalization/y_std") },
-      config.covariance === "isotropic",
+      headOf(config.covariance).sharedYScale,
     );
     if (problem) fail("BAD_NORMALIZATION", problem);
   }

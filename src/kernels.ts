@@ -21,7 +21,40 @@ export const ACT_RELU = 0;
 export const ACT_TANH = 1;
 export const ACT_LINEAR = 2;
 
-export interface Kernels {
+/**
+ * The mixture head's kernels in the shipped module (assembly/mixture.ts), one pair per covariance
+ * type t (iso, diag, full; src/head.ts binds a type's pair). a (N, P) raw head outputs with
+ * P = K + K*D + K*Sk, each row [pi logits (K) | mu (K, D) | sigma block (K, Sk)]; y (N, D)
+ * targets. Integers only: floats come from hs, the head's settings block (src/head.ts HEAD_FLOOR,
+ * HEAD_SCALE), and work is the scratch of headOf(...).workFloats(K, D) floats the host plans.
+ */
+export interface MixtureKernels {
+  /**
+   * loss (one f64, 8-byte aligned) = the sum of nll over rows, nll (N) per row, gamma (N, K)
+   * responsibilities (all required); unless da is 0, da (N, P) += scale * d nll / d a in the same
+   * pass (training). The sum goes to memory, not a return value: V8 boxes an f64 returned to JS,
+   * an allocation per batch.
+   */
+  mixture_iso_forward(loss: Ptr, nll: Ptr, gamma: Ptr, da: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, sigmaAct: number, hs: Ptr, work: Ptr): void;
+  /** pi (N, K), mu (N, K, D), sigma (N, K, Sk): sigma after activation and floor (full: L's diagonal). */
+  mixture_iso_params(pi: Ptr, mu: Ptr, sigma: Ptr, a: Ptr, N: number, K: number, D: number, sigmaAct: number, hs: Ptr, work: Ptr): void;
+  mixture_diag_forward: MixtureKernels["mixture_iso_forward"];
+  mixture_diag_params: MixtureKernels["mixture_iso_params"];
+  mixture_full_forward: MixtureKernels["mixture_iso_forward"];
+  mixture_full_params: MixtureKernels["mixture_iso_params"];
+}
+
+/** The scalar twins of MixtureKernels, in the test build only (assembly/full.ts): same arguments. */
+export interface MixtureTestKernels {
+  mixture_iso_forward_scalar: MixtureKernels["mixture_iso_forward"];
+  mixture_iso_params_scalar: MixtureKernels["mixture_iso_params"];
+  mixture_diag_forward_scalar: MixtureKernels["mixture_iso_forward"];
+  mixture_diag_params_scalar: MixtureKernels["mixture_iso_params"];
+  mixture_full_forward_scalar: MixtureKernels["mixture_iso_forward"];
+  mixture_full_params_scalar: MixtureKernels["mixture_iso_params"];
+}
+
+export interface Kernels extends MixtureKernels, MixtureTestKernels {
   memory: WebAssembly.Memory;
 
   // memory.ts
@@ -98,60 +131,18 @@ export interface Kernels {
   batchnorm_update_moving(movingMean: Ptr, movingVar: Ptr, mean: Ptr, vari: Ptr, C: number, momentum: number): void;
   batchnorm_update_moving_scalar(movingMean: Ptr, movingVar: Ptr, mean: Ptr, vari: Ptr, C: number, momentum: number): void;
 
-  // mixture.ts: isotropic Gaussian mixture head. a (N, P) with P = K + K*D + K per row laid out as
-  // [pi logits (K) | mu (K, D) | sigma pre-activation (K)]; y (N, D).
-  /**
-   * loss (one f64, 8-byte aligned) = the sum of nll over rows, nll (N) per row, gamma (N, K)
-   * responsibilities (all required). The sum goes to memory, not a return value: V8 boxes an f64
-   * returned to JS, an allocation per batch.
-   */
-  mixture_forward(loss: Ptr, nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
-  mixture_forward_scalar(loss: Ptr, nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
-  /**
-   * Training: mixture_forward's outputs and da (N, P) += scale * d nll / d a in one pass, bit for
-   * bit what mixture_forward then mixture_backward write.
-   */
-  mixture_forward_backward(loss: Ptr, nll: Ptr, gamma: Ptr, da: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
-  mixture_forward_backward_scalar(loss: Ptr, nll: Ptr, gamma: Ptr, da: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
-  /** da (N, P) += scale * d nll / d a (closed form through gamma). */
-  mixture_backward(da: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
-  mixture_backward_scalar(da: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
-  /** pi (N, K), mu (N, K, D), sigma (N, K) from a (N, P). */
-  mixture_params(pi: Ptr, mu: Ptr, sigma: Ptr, a: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
-  mixture_params_scalar(pi: Ptr, mu: Ptr, sigma: Ptr, a: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
-
-  // mixture_diag.ts: diagonal head, P = K + K*D + K*D: [pi logits (K) | mu (K, D) | s (K, D)].
-  // Same arguments and outputs as the isotropic kernels; sigma (N, K, D) in params.
-  mixture_diag_forward(loss: Ptr, nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
-  mixture_diag_forward_scalar(loss: Ptr, nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
-  mixture_diag_backward(da: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
-  mixture_diag_backward_scalar(da: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
-  /** pi (N, K), mu (N, K, D), sigma (N, K, D) from a (N, P); scalar only. */
-  mixture_diag_params(pi: Ptr, mu: Ptr, sigma: Ptr, a: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
-
-  // mixture_full.ts: full covariance Sigma_k = L_k L_k^T, P = K + K*D + K*T with T = D(D+1)/2:
-  // [pi logits (K) | mu (K, D) | s (K, T)], s_k packing L_k's lower triangle row by row
-  // (index i(i+1)/2 + j for j <= i); L_ii = max(act(s_ii), floor), L_ij = s_ij. D <= 256.
-  mixture_full_forward(loss: Ptr, nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
-  mixture_full_forward_scalar(loss: Ptr, nll: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
-  mixture_full_backward(da: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
-  mixture_full_backward_scalar(da: Ptr, gamma: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number, scale: number): void;
-  /** pi (N, K), mu (N, K, D), L (N, K, T) packed with its diagonal activated, from a (N, P); scalar only. */
-  mixture_full_params(pi: Ptr, mu: Ptr, L: Ptr, a: Ptr, N: number, K: number, D: number, floor: number, sigmaAct: number): void;
-
   // sample.ts: out (N, S, D) draws and comp (N, S) i32 their components, from weights w (N, K)
   // (non-negative, positive row sums), mu (N, K, D) and packed lower-triangular L (N, K, T);
   // y = mu_k + L_k eps with eps ~ N(0, I) (polar method); state (4) u32 the generator.
   mixture_sample(out: Ptr, comp: Ptr, w: Ptr, mu: Ptr, L: Ptr, N: number, S: number, K: number, D: number, state: Ptr): void;
 
   // step.ts: the training step's kernels with their float settings read from memory (an f32 at
-  // each *At address, or floor then 1 / n at fs), so a step's calls pass integers only; each
-  // computes exactly what the kernel it names computes. cov: 0 isotropic, 1 diagonal, 2 full.
+  // each *At address), so a step's calls pass integers only; each computes exactly what the
+  // kernel it names computes. (The mixture kernels read theirs from the head's settings block.)
   act_dropout_forward_at(out: Ptr, deriv: Ptr, inp: Ptr, n: number, act: number, rateAt: Ptr, state: Ptr): void;
   batchnorm_forward_train_at(out: Ptr, mean: Ptr, vari: Ptr, inp: Ptr, gamma: Ptr, beta: Ptr, N: number, C: number, epsAt: Ptr): void;
   batchnorm_backward_at(dinp: Ptr, dgamma: Ptr, dbeta: Ptr, work: Ptr, dout: Ptr, inp: Ptr, mean: Ptr, vari: Ptr, gamma: Ptr, deriv: Ptr, N: number, C: number, epsAt: Ptr): void;
   batchnorm_update_moving_at(movingMean: Ptr, movingVar: Ptr, mean: Ptr, vari: Ptr, C: number, momentumAt: Ptr): void;
-  mixture_step_at(cov: number, loss: Ptr, nll: Ptr, gamma: Ptr, da: Ptr, a: Ptr, y: Ptr, N: number, K: number, D: number, sigmaAct: number, fs: Ptr): void;
 
   // adam.ts: one flat loop over n parameters with parallel layouts w, g, m, v (n).
   /** Keras step size: lr / (1 + decay * (t - 1)) * sqrt(1 - beta2^t) / (1 - beta1^t), t >= 1. */

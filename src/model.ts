@@ -13,7 +13,7 @@ import { instantiateKernels, type Kernels, type Ptr, releaseKernels } from "./ke
 import { type AdamSettings, checkModelSize, DEFAULT_ADAM, Network, type Scratch } from "./network.js";
 import { PROBE_ROWS, probeInputs, probeProblem } from "./probe.js";
 import { learnNormalization, logScale, type Normalization, standardize, unscaleHead } from "./normalize.js";
-import { type Calibration, calibrationOf, type Engine, headParams, type HeadParams, jointOf, type ModeOptions, mixtureCovariance, mixtureMean, rowModes, type RowModes, toMixture } from "./density.js";
+import { type Calibration, calibrationOf, checkHeadFinite, type Engine, headParams, type HeadParams, jointOf, type ModeOptions, mixtureCovariance, mixtureMean, rowModes, type RowModes, toMixture } from "./density.js";
 import { type Prediction, toPrediction } from "./prediction.js";
 import { resolveSampleOptions, type SampleOptions, sampleMixture, type Samples } from "./sampling.js";
 import { loadModule, type WasmSource } from "./wasm.js";
@@ -422,7 +422,7 @@ export class MDN {
     if (this.life.steps > 0 || this.net.step > 0) {
       throw new MdnError("INVALID_CONFIG", "options.normalize", "a model not yet trained (statistics are learned at the first fit)", "a model trained without normalisation");
     }
-    return learnNormalization(x, y, this.config.covariance === "isotropic");
+    return learnNormalization(x, y, this.net.covariance.sharedYScale);
   }
 
   /**
@@ -574,6 +574,7 @@ export class MDN {
       writeF32(this.k, s.x, xs.data, start * this.inputDim, n * this.inputDim);
       writeF32(this.k, s.y, ys.data, start * this.outputDim, n * this.outputDim);
       this.net.forward(s, n, false);
+      checkHeadFinite(this.net, s, n, start);
       sum += this.net.mixtureLoss(s, n);
     }
     return sum / xs.rows + (norm ? logScale(norm) : 0);
@@ -620,8 +621,7 @@ export class MDN {
     const { components: K, outputDim: D } = this.config;
     rows.push([`mdn_mu (Dense, linear)`, `(None, ${K * D})`, (H + 1) * K * D]);
     const S = this.net.S;
-    const sigmaName = this.config.covariance === "full" ? `mdn_scale_tril (Dense, ${this.config.sigma.activation} diagonal)` : `mdn_sigma (Dense, ${this.config.sigma.activation})`;
-    rows.push([sigmaName, `(None, ${S})`, (H + 1) * S]);
+    rows.push([this.net.covariance.summaryLabel(this.config.sigma.activation), `(None, ${S})`, (H + 1) * S]);
     rows.push([`mdn_pi (Dense, softmax)`, `(None, ${K})`, (H + 1) * K]);
     const w = [Math.max(32, ...rows.map((r) => r[0].length + 2)), 22, 12];
     const line = (c: string) => c.repeat(w[0]! + w[1]! + w[2]!);

@@ -6,7 +6,7 @@
 import { ensureMemory, formatBytes, Planner } from "./arena.js";
 import type { ResolvedConfig } from "./config.js";
 import { MdnError } from "./errors.js";
-import { COVARIANCES, headKernels, type HeadKernels, scaleSize } from "./head.js";
+import { type Head, HEAD_FLOOR, HEAD_SCALE, headOf, type HeadKernels } from "./head.js";
 import { ACT_LINEAR, ACT_RELU, ACT_TANH, type Kernels, type Ptr, SIGMA_EXP, SIGMA_SOFTPLUS } from "./kernels.js";
 
 export interface Tensor {
@@ -58,6 +58,7 @@ export interface Scratch {
   gamma: Ptr; // responsibilities (cap, K)
   nll: Ptr; // (cap)
   loss: Ptr; // sum of nll over the rows (one f64)
+  work: Ptr; // the mixture kernels' scratch (head.workFloats)
   end: Ptr;
 }
 
@@ -90,13 +91,13 @@ export class Network {
   private f32v = new Float32Array(0);
   /** The step kernels' float settings (see the constructor). */
   readonly cst: Ptr;
-  /** mixture_step_at's code for the covariance type: its index in COVARIANCES. */
-  private readonly covCode: number;
+  /** The covariance type's Head (src/head.ts). */
+  readonly covariance: Head;
   readonly P: number;
   /** Floats of the sigma block per row: K * Sk. */
   readonly S: number;
   /** The loss, gradient and parameter kernels of the configured covariance type. */
-  readonly mixture: HeadKernels;
+  private readonly mixture: HeadKernels;
   readonly params: Ptr;
   /** Bytes of the trainable region; grads, m and v follow at 1x, 2x, 3x this offset. */
   readonly paramBytes: number;
@@ -126,8 +127,8 @@ export class Network {
     this.layers.push(...planned.layers);
     this.head = planned.head;
     this.tensors.push(...planned.tensors);
-    this.mixture = headKernels(k, cfg.covariance);
-    this.covCode = COVARIANCES.indexOf(cfg.covariance);
+    this.covariance = headOf(cfg.covariance);
+    this.mixture = this.covariance.kernels(k);
     this.sigmaAct = cfg.sigma.activation === "exp" ? SIGMA_EXP : SIGMA_SOFTPLUS;
     const plan = planFixed(this.tensors, this.layers.length, k.heap_base());
     this.params = plan.params;
@@ -142,7 +143,7 @@ export class Network {
     ensureMemory(k, this.fixedEnd, "config");
     const c = this.f32();
     this.layers.forEach((l, i) => c.set([l.dropout, l.bn?.epsilon ?? 0, l.bn?.momentum ?? 0], (this.cst >>> 2) + 4 * i));
-    c.set([cfg.sigma.floor, 0, 0], this.headCst >>> 2);
+    c.set([cfg.sigma.floor, 0, 0], (this.headCst + HEAD_FLOOR) >>> 2); // floor, scale, the 0
   }
 
   /** Where layer i's step settings are: rate, epsilon, momentum (f32 each). */
@@ -150,7 +151,7 @@ export class Network {
     return this.cst + 16 * i;
   }
 
-  /** Where the head's step settings are: floor, 1 / n, then a 0. */
+  /** The head's settings block (src/head.ts HEAD_FLOOR, HEAD_SCALE), then a 0 at + 8. */
   private get headCst(): Ptr {
     return this.cst + 16 * this.layers.length;
   }
@@ -214,9 +215,10 @@ export class Network {
     const gamma = p.take(cap * K);
     const nll = p.take(cap);
     const loss = p.take(2);
+    const work = p.take(this.covariance.workFloats(K, D));
     const actBytes = p.top - base;
     const end = withGrads ? p.top + actBytes : p.top;
-    return { cap, base, gradOffset: withGrads ? actBytes : 0, x, y, layers, a, gamma, nll, loss, end };
+    return { cap, base, gradOffset: withGrads ? actBytes : 0, x, y, layers, a, gamma, nll, loss, work, end };
   }
 
   /**
@@ -261,9 +263,23 @@ export class Network {
 
   /** Sum over n rows of the NLL of the targets at s.y given s.a; fills s.gamma and s.nll. */
   mixtureLoss(s: Scratch, n: number): number {
-    const { outputDim: D, components: K, sigma } = this.cfg;
-    this.mixture.forward(s.loss, s.nll, s.gamma, s.a, s.y, n, K, D, sigma.floor, this.sigmaAct);
+    const { outputDim: D, components: K } = this.cfg;
+    this.mixture.forward(s.loss, s.nll, s.gamma, 0, s.a, s.y, n, K, D, this.sigmaAct, this.headCst, s.work);
     return this.lossAt(s);
+  }
+
+  /** The first of the n rows of head output at s.a with a value that is not finite, or -1. */
+  badHeadRow(s: Scratch, n: number): number {
+    // Counts as integers: V8 would box a double argument (see gradsFinite).
+    if (this.k.all_finite(s.a, n * this.P) === 1) return -1;
+    const a = new Float32Array(this.k.memory.buffer, s.a, n * this.P);
+    return Math.floor(a.findIndex((v) => !Number.isFinite(v)) / this.P);
+  }
+
+  /** pi (n, K), mu (n, K, D) and the sigma blocks (n, K, Sk) of the n rows of head output at s.a. */
+  mixtureParams(s: Scratch, n: number, pi: Ptr, mu: Ptr, sigma: Ptr): void {
+    const { outputDim: D, components: K } = this.cfg;
+    this.mixture.params(pi, mu, sigma, s.a, n, K, D, this.sigmaAct, this.headCst, s.work);
   }
 
   /**
@@ -272,8 +288,8 @@ export class Network {
    */
   trainLoss(s: Scratch, n: number): number {
     const { outputDim: D, components: K } = this.cfg;
-    this.f32()[(this.headCst >>> 2) + 1] = 1 / n;
-    this.k.mixture_step_at(this.covCode, s.loss, s.nll, s.gamma, s.a + s.gradOffset, s.a, s.y, n, K, D, this.sigmaAct, this.headCst);
+    this.f32()[(this.headCst + HEAD_SCALE) >>> 2] = 1 / n;
+    this.mixture.forward(s.loss, s.nll, s.gamma, s.a + s.gradOffset, s.a, s.y, n, K, D, this.sigmaAct, this.headCst, s.work);
     return this.lossAt(s);
   }
 
@@ -298,13 +314,12 @@ export class Network {
 
   /**
    * Gradients of the mean NLL over the n rows of the last training forward; with head false, from
-   * the head's gradient that trainLoss left.
+   * the head's gradient that trainLoss left, else through trainLoss first.
    */
   backward(s: Scratch, n: number, head = true): void {
     const k = this.k;
     const g = s.gradOffset;
-    const { outputDim: D, components: K, sigma } = this.cfg;
-    if (head) this.mixture.backward(s.a + g, s.gamma, s.a, s.y, n, K, D, sigma.floor, this.sigmaAct, 1 / n);
+    if (head) this.trainLoss(s, n);
     const L = this.layers.length;
     const lastOut = L === 0 ? s.x : this.layerOutput(s, L - 1);
     const headIn = this.headInDim();
@@ -445,7 +460,7 @@ export function checkModelSize(cfg: ResolvedConfig): void {
  */
 export function planTensors(cfg: ResolvedConfig): { P: number; S: number; layers: Layer[]; head: { kernel: Tensor; bias: Tensor }; tensors: Tensor[] } {
   const { inputDim, outputDim: D, components: K } = cfg;
-  const S = K * scaleSize(cfg.covariance, D);
+  const S = K * headOf(cfg.covariance).blockSize(D);
   const P = K + K * D + S;
   const tensors: Tensor[] = [];
   const layers: Layer[] = [];

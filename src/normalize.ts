@@ -10,7 +10,8 @@
 // the same numbers.
 
 import type { Checked } from "./data.js";
-import { type Covariance, triIndex } from "./head.js";
+import { MdnError } from "./errors.js";
+import { type Covariance, headOf } from "./head.js";
 
 export interface Normalization {
   xMean: Float32Array; // (I)
@@ -85,26 +86,30 @@ export function standardize(m: Checked, mean: Float32Array, std: Float32Array): 
 }
 
 /**
- * A head's means (N, K, D) and scale block back to original units, in place. With y = s * y' + m
- * the covariance becomes diag(s) Sigma' diag(s): isotropic sigmas scale by the shared s, diagonal
- * ones by s_d, and a Cholesky factor's row i by s_i (still lower triangular, diagonal positive).
+ * A head's means (N, K, D) and sigma blocks back to original units, in place: mu = mu' std + mean,
+ * and each block as its covariance type's Head says (src/head.ts unscale). Throws MdnError
+ * NON_FINITE naming the row of x whose mixture overflows float32 in original units.
  */
-export function unscaleHead(n: Normalization, h: { mu: Float32Array; scale: Float32Array }, covariance: Covariance, D: number): void {
+export function unscaleHead(n: Normalization, h: { N: number; mu: Float32Array; scale: Float32Array }, covariance: Covariance, D: number): void {
   const { mu, scale } = h;
   for (let i = 0; i < mu.length; i++) {
     const d = i % D;
     mu[i] = mu[i]! * n.yStd[d]! + n.yMean[d]!;
   }
-  if (covariance === "isotropic") {
-    for (let i = 0; i < scale.length; i++) scale[i] = scale[i]! * n.yStd[0]!;
-  } else if (covariance === "diagonal") {
-    for (let i = 0; i < scale.length; i++) scale[i] = scale[i]! * n.yStd[i % D]!;
-  } else {
-    const T = (D * (D + 1)) / 2;
-    for (let b = 0; b < scale.length; b += T) {
-      for (let i = 0; i < D; i++) for (let j = 0; j <= i; j++) scale[b + triIndex(i, j)] = scale[b + triIndex(i, j)]! * n.yStd[i]!;
+  headOf(covariance).unscale(scale, n.yStd, D);
+  for (const v of [mu, scale]) {
+    const bad = firstNonFinite(v);
+    if (bad >= 0) {
+      const row = Math.floor(bad / (v.length / h.N));
+      throw new MdnError("NON_FINITE", `x[${row}]`, "an input row whose mixture is finite in float32 in the targets' units", "a row whose means or spreads overflow once scaled back by y's standard deviations");
     }
   }
+}
+
+/** Index of the first value that is NaN or infinite, or -1. */
+function firstNonFinite(v: Float32Array): number {
+  for (let i = 0; i < v.length; i++) if (v[i]! - v[i]! !== 0) return i;
+  return -1;
 }
 
 /** log |d y' / d y| = -sum_d log std_y_d: add its negative to an NLL to state it in original units. */

@@ -2,7 +2,7 @@
 
 import type { ResolvedConfig } from "./config.js";
 import type { HeadParams } from "./density.js";
-import { triIndex } from "./head.js";
+import { headOf } from "./head.js";
 
 /** The mixture for N rows; arrays the caller owns. */
 export interface Prediction {
@@ -22,13 +22,9 @@ export interface Prediction {
 }
 
 export function toPrediction(h: HeadParams, cfg: ResolvedConfig): Prediction {
-  const { components: K, outputDim: D, covariance } = cfg;
+  const { components: K, outputDim: D } = cfg;
   const N = h.N;
+  const { sigma, shape } = headOf(cfg.covariance).prediction(h.scale, N, K, D);
   // Shapes written out (no object spread): single-row predict is dominated by such small costs.
-  if (covariance === "isotropic") return { pi: h.pi, mu: h.mu, sigma: h.scale, shapes: { pi: [N, K], mu: [N, K, D], sigma: [N, K] } };
-  if (covariance === "diagonal") return { pi: h.pi, mu: h.mu, sigma: h.scale, shapes: { pi: [N, K], mu: [N, K, D], sigma: [N, K, D] } };
-  const T = (D * (D + 1)) / 2;
-  const L = new Float32Array(N * K * D * D);
-  for (let nk = 0; nk < N * K; nk++) for (let i = 0; i < D; i++) for (let j = 0; j <= i; j++) L[(nk * D + i) * D + j] = h.scale[nk * T + triIndex(i, j)]!;
-  return { pi: h.pi, mu: h.mu, sigma: L, shapes: { pi: [N, K], mu: [N, K, D], sigma: [N, K, D, D] } };
+  return { pi: h.pi, mu: h.mu, sigma, shapes: { pi: [N, K], mu: [N, K, D], sigma: shape } };
 }

@@ -11,7 +11,8 @@
 // finite numbers on the probe batch" means predict's own numbers.
 
 import { writeF32 } from "./arena.js";
-import { type Covariance, scaleSize, triIndex } from "./head.js";
+import { MdnError } from "./errors.js";
+import { type Covariance, headOf, triIndex } from "./head.js";
 import type { Ptr } from "./kernels.js";
 import type { Network, Scratch } from "./network.js";
 import { type Normalization, standardize, unscaleHead } from "./normalize.js";
@@ -55,16 +56,23 @@ export interface ProbeBuffers {
  */
 export function probeProblem(net: Network, norm: Normalization | null, b: ProbeBuffers, x: Float32Array): string | null {
   const k = net.k;
-  const { components: K, outputDim: D, covariance, sigma } = net.cfg;
+  const { components: K, outputDim: D, covariance } = net.cfg;
   const n = PROBE_ROWS;
   writeF32(k, b.scratch.x, x);
   net.forward(b.scratch, n, false);
-  net.mixture.params(b.pi, b.mu, b.sigma, b.scratch.a, n, K, D, sigma.floor, net.sigmaAct);
+  net.mixtureParams(b.scratch, n, b.pi, b.mu, b.sigma);
   const finite = k.all_finite(b.pi, n * K) === 1 && k.all_finite(b.mu, n * K * D) === 1 && k.all_finite(b.sigma, n * net.S) === 1;
   if (finite && !norm) return null;
   const mem = k.memory.buffer;
-  const h = { pi: new Float32Array(mem, b.pi, n * K), mu: new Float32Array(mem, b.mu, n * K * D), scale: new Float32Array(mem, b.sigma, n * net.S) };
-  if (norm) unscaleHead(norm, h, covariance, D);
+  const h = { N: n, pi: new Float32Array(mem, b.pi, n * K), mu: new Float32Array(mem, b.mu, n * K * D), scale: new Float32Array(mem, b.sigma, n * net.S) };
+  if (norm) {
+    try {
+      unscaleHead(norm, h, covariance, D);
+    } catch (e) {
+      if (e instanceof MdnError) return `the mixture overflows float32 in the targets' units on the probe batch (${e.argument})`;
+      throw e;
+    }
+  }
   return mixtureProblem(h, covariance, D);
 }
 
@@ -74,7 +82,7 @@ function mixtureProblem(h: { pi: Float32Array; mu: Float32Array; scale: Float32A
     const i = a.findIndex((v) => !Number.isFinite(v));
     if (i >= 0) return `${name}[${i}] is ${a[i]} on the probe batch`;
   }
-  const Sk = scaleSize(covariance, D);
+  const Sk = headOf(covariance).blockSize(D);
   for (let b = 0; b < h.scale.length; b += Sk) {
     for (let i = 0; i < (covariance === "isotropic" ? 1 : D); i++) {
       const at = b + (covariance === "full" ? triIndex(i, i) : i);

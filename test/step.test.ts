@@ -23,7 +23,7 @@ function at(h: Heap, ...values: number[]): Ptr {
   return h.put(values);
 }
 
-const RATE = 0.2, EPS = 1e-3, MOMENTUM = 0.99, FLOOR = 1e-2;
+const RATE = 0.2, EPS = 1e-3, MOMENTUM = 0.99;
 
 describe("step kernels read their float settings from memory", () => {
   for (const n of [1, 3, 4, 5, 33]) {
@@ -57,29 +57,5 @@ describe("step kernels read their float settings from memory", () => {
       const f = runOn(mov, (_h, [mm, mv, m, v]) => k.batchnorm_update_moving(mm!, mv!, m!, v!, C, MOMENTUM));
       expect(e).toEqual(f);
     });
-  }
-
-  for (const [cov, name] of [[0, "isotropic"], [1, "diagonal"], [2, "full"]] as const) {
-    for (const N of [1, 4, 5]) {
-      it(`mixture_step_at (${name}, N = ${N}) = the type's forward then backward (or the fused isotropic kernel)`, () => {
-        const K = 3, D = 2;
-        const S = cov === 0 ? 1 : cov === 1 ? D : (D * (D + 1)) / 2;
-        const P = K + K * D + K * S;
-        const rng = testRng(70 + 10 * cov + N);
-        const scale = 1 / N;
-        const inputs = [new Float64Array(2), new Float64Array(N), new Float64Array(N * K), uniform(rng, N * P, -0.1, 0.1), uniform(rng, N * P, -2, 2), uniform(rng, N * D, -2, 2)];
-        const a = runOn(inputs, (h, [loss, nll, gamma, da, a0, y]) => k.mixture_step_at(cov, loss!, nll!, gamma!, da!, a0!, y!, N, K, D, 0, at(h, FLOOR, scale)));
-        const b = runOn(inputs, (_h, [loss, nll, gamma, da, a0, y]) => {
-          if (cov === 0) k.mixture_forward_backward(loss!, nll!, gamma!, da!, a0!, y!, N, K, D, FLOOR, 0, scale);
-          const [fw, bw] = cov === 1 ? [k.mixture_diag_forward, k.mixture_diag_backward] : [k.mixture_full_forward, k.mixture_full_backward];
-          if (cov !== 0) {
-            fw(loss!, nll!, gamma!, a0!, y!, N, K, D, FLOOR, 0);
-            bw(da!, gamma!, a0!, y!, N, K, D, FLOOR, 0, scale);
-          }
-        });
-        expect(a).toEqual(b);
-        expect(a[3]).not.toEqual(Array.from(inputs[3]!, Math.fround)); // the gradient was added
-      });
-    }
   }
 });

@@ -22,7 +22,7 @@
 // Everything is float32 so that GPU providers need no fallback.
 
 import { describe, MdnError } from "../errors.js";
-import { triIndex } from "../head.js";
+import { SIGMA_CEILING, triIndex } from "../head.js";
 import { MDN, type Weight } from "../model.js";
 import { ProtoWriter } from "./protobuf.js";
 
@@ -171,9 +171,9 @@ export function toOnnx(model: MDN): Uint8Array {
   g.node("Reshape", [mu, g.int64s("mu_shape", [-1, K, D])], "mu");
 
   const act = g.node(sigma.activation === "exp" ? "Exp" : "Softplus", [s]);
-  let sig = g.node("Max", [act, g.floats("sigma_floor", [], [sigma.floor])], "sigma_floored");
-  // SIGMA CEILING: when the mixture kernels bound sigma from above too (config.sigma.ceiling), a
-  // Min node with that bound goes here, after the floor, exactly where the kernels apply it.
+  const floored = g.node("Max", [act, g.floats("sigma_floor", [], [sigma.floor])], "sigma_floored");
+  // The kernels' ceiling (src/head.ts SIGMA_CEILING) after the floor, exactly where they apply it.
+  let sig = g.node("Min", [floored, g.floats("sigma_ceiling", [], [SIGMA_CEILING])], "sigma_bounded");
   let dims: number[];
   if (covariance === "isotropic") {
     if (norm) sig = g.node("Mul", [sig, g.floats("y_std_shared", [], [norm.yStd[0]!])]);
@@ -184,7 +184,9 @@ export function toOnnx(model: MDN): Uint8Array {
     g.node("Reshape", [sig, g.int64s("sigma_shape", [-1, K, D])], "sigma");
     dims = [K, D];
   } else {
-    let L = fullCholesky(g, s, sig, K, D);
+    // L's off-diagonal entries are linear, within +-SIGMA_CEILING as in the kernels.
+    const offDiagonal = g.node("Clip", [s, g.floats("l_min", [], [-SIGMA_CEILING]), g.floats("l_max", [], [SIGMA_CEILING])]);
+    let L = fullCholesky(g, offDiagonal, sig, K, D);
     // Row i of each L scales by y_std[i] (src/normalize.ts unscaleHead); zeros stay zero.
     if (norm) L = g.node("Mul", [L, g.floats("y_std_rows", [K * D * D], Array.from({ length: K * D * D }, (_, e) => norm.yStd[Math.floor(e / D) % D]!))]);
     g.node("Reshape", [L, g.int64s("sigma_shape", [-1, K, D, D])], "sigma");

@@ -35,7 +35,7 @@ export function diagLoss(a: ArrayLike<number>, y: ArrayLike<number>, dims: Mixtu
 }
 
 export function diagBackward(a: ArrayLike<number>, y: ArrayLike<number>, dims: MixtureDims, scale: number): Float64Array {
-  return mixtureOver(a, y, dims, dims.D, diagTerm(dims), scale).da;
+  return mixtureOver(a, y, dims, dims.D, diagTerm(dims), scale, false).da;
 }
 
 /** sigma (N, K, D) after activation and floor (pi and mu as in mixtureParams). */

@@ -2,10 +2,12 @@
 //
 // a (N, P) with P = K + K D + K T, T = D (D + 1) / 2: rows [logits (K) | mu (K, D) | s (K, T)],
 // s_k packing L_k's lower triangle row by row (s_k[i (i + 1) / 2 + j] -> L_ij, j <= i).
-// L_ii = max(act(s_ii), floor), L_ij = s_ij; u = L^-1 (y - mu), v = L^-T u;
+// L_ii = min(max(act(s_ii), floor), ceiling), L_ij = s_ij within +-ceiling; u = L^-1 (y - mu), v = L^-T u;
 // log N = -sum_i log L_ii - (D/2) log 2 pi - |u|^2 / 2;
-// d log N / d mu = v, d log N / d L_ij = v_i u_j (j < i), d log N / d s_ii = (v_i u_i L_ii - 1) d log L_ii / d s_ii.
+// d log N / d mu = v, d log N / d L_ij = v_i u_j (j < i, 0 where |s_ij| >= ceiling),
+// d log N / d s_ii = (v_i u_i L_ii - 1) d log L_ii / d s_ii.
 
+import { SIGMA_CEILING } from "../../src/head.js";
 import { type ComponentTerm, type MixtureDims, mixtureOver, sigmaOf } from "./mixture.js";
 
 export const triSize = (D: number): number => (D * (D + 1)) / 2;
@@ -21,7 +23,7 @@ export function unpackL(s: ArrayLike<number>, D: number, floor: number, sigmaAct
   const logDiag: number[] = [];
   const dLogDiag: number[] = [];
   for (let i = 0; i < D; i++) {
-    for (let j = 0; j < i; j++) L[i]![j] = s[triIndex(i, j)]!;
+    for (let j = 0; j < i; j++) L[i]![j] = Math.min(Math.max(s[triIndex(i, j)]!, -SIGMA_CEILING), SIGMA_CEILING);
     const sg = sigmaOf(s[triIndex(i, i)]!, floor, sigmaAct);
     L[i]![i] = sg.sigma;
     logDiag.push(sg.logSigma);
@@ -50,7 +52,7 @@ function fullTerm(dims: MixtureDims) {
     const logN = -logDiag.reduce((t, x) => t + x, 0) - (D / 2) * Math.log(2 * Math.PI) - z / 2;
     const ds = new Array<number>(triSize(D)).fill(0);
     for (let i = 0; i < D; i++) {
-      for (let j = 0; j < i; j++) ds[triIndex(i, j)] = v[i]! * u[j]!;
+      for (let j = 0; j < i; j++) ds[triIndex(i, j)] = Math.abs(s[triIndex(i, j)]!) >= SIGMA_CEILING ? 0 : v[i]! * u[j]!;
       ds[triIndex(i, i)] = (v[i]! * u[i]! * L[i]![i]! - 1) * dLogDiag[i]!;
     }
     return { logN, dmu: v, ds };
@@ -66,7 +68,7 @@ export function fullLoss(a: ArrayLike<number>, y: ArrayLike<number>, dims: Mixtu
 }
 
 export function fullBackward(a: ArrayLike<number>, y: ArrayLike<number>, dims: MixtureDims, scale: number): Float64Array {
-  return mixtureOver(a, y, dims, triSize(dims.D), fullTerm(dims), scale).da;
+  return mixtureOver(a, y, dims, triSize(dims.D), fullTerm(dims), scale, false).da;
 }
 
 /** L (N, K, T) packed, diagonal activated (pi and mu as in mixtureParams). */
