@@ -37,6 +37,12 @@ export interface FitOptions {
   epochs?: number;
   /** Default 32 (Keras). */
   batchSize?: number;
+  /**
+   * Split each epoch into ceil(n / batchSize) batches of nearly equal size (e.g. 409 rows with
+   * batchSize 128: 102, 102, 102, 103) instead of Keras' full batches and a remainder (128, 128,
+   * 128, 25); default false (Keras).
+   */
+  evenBatches?: boolean;
   /** Shuffle the training rows before every epoch; default true. */
   shuffle?: boolean;
   /** Hold out the LAST fraction of the rows (taken before shuffling) for validation; default 0. */
@@ -264,6 +270,8 @@ export class MDN {
     if (typeof o !== "object" || o === null) throw new MdnError("INVALID_ARGUMENT", "options", "an object", describe(o));
     const epochs = o.epochs === undefined ? 1 : positiveInt(o.epochs, "options.epochs", 1e9);
     const batchSize = o.batchSize === undefined ? 32 : positiveInt(o.batchSize, "options.batchSize", 1 << 20);
+    const evenBatches = o.evenBatches ?? false;
+    if (typeof evenBatches !== "boolean") throw new MdnError("INVALID_CONFIG", "options.evenBatches", "a boolean", describe(evenBatches));
     const shuffle = o.shuffle ?? true;
     if (typeof shuffle !== "boolean") throw new MdnError("INVALID_CONFIG", "options.shuffle", "a boolean", describe(shuffle));
     const split = numberIn(o.validationSplit ?? 0, "options.validationSplit", 0, 1, false, true);
@@ -319,7 +327,7 @@ export class MDN {
       if (val) val = { x: standardize(val.x, norm.xMean, norm.xStd), y: standardize(val.y, norm.yMean, norm.yStd) };
     }
     const plan: TrainPlan = {
-      x: xs, y: ys, val, initialEpoch, epochs, batchSize, shuffle, optimizer, earlyStopping, onEpochEnd, onBatchEnd,
+      x: xs, y: ys, val, initialEpoch, epochs, batchSize, evenBatches, shuffle, optimizer, earlyStopping, onEpochEnd, onBatchEnd,
       signal: o.signal, verbose, onNonFinite, yieldMs,
       resume: this.resumable(earlyStopping, initialEpoch),
       order: this.resumesAt(initialEpoch) && this.order?.length === xs.rows ? this.order : null,

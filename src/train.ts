@@ -67,6 +67,8 @@ export interface TrainPlan {
   initialEpoch: number;
   epochs: number;
   batchSize: number;
+  /** Split each epoch into ceil(n / batchSize) batches of nearly equal size instead of Keras' full batches and a remainder. */
+  evenBatches: boolean;
   shuffle: boolean;
   optimizer: AdamSettings;
   earlyStopping: Required<EarlyStoppingOptions> | null;
@@ -167,11 +169,10 @@ function runBatches(net: Network, plan: TrainPlan, ar: TrainArena, from: number,
   const I = net.cfg.inputDim;
   const D = net.cfg.outputDim;
   const n = plan.x.rows;
-  const B = plan.batchSize;
   const l2 = net.cfg.l2;
   for (let b = from; b < to; b++) {
-    const start = b * B;
-    const m = Math.min(B, n - start);
+    const start = batchStart(plan, b, n);
+    const m = batchStart(plan, b + 1, n) - start;
     k.gather_rows(s.x, ar.xTrain, ar.idx, start, m, I);
     k.gather_rows(s.y, ar.yTrain, ar.idx, start, m, D);
     net.zeroGrads(s);
@@ -189,6 +190,16 @@ function runBatches(net: Network, plan: TrainPlan, ar: TrainArena, from: number,
     acc[1] = batchLoss;
   }
   return -1;
+}
+
+/**
+ * First row of batch b of an epoch of n rows (b = the batch count gives n). Keras: full batches
+ * and a remainder. Even: ceil(n / B) batches whose sizes differ by at most one, so no batch is a
+ * small remainder whose noisy gradient (and batch statistics) each row weighs 1 / m in.
+ */
+function batchStart(plan: TrainPlan, b: number, n: number): number {
+  const B = plan.batchSize;
+  return plan.evenBatches ? Math.floor((b * n) / Math.ceil(n / B)) : Math.min(b * B, n);
 }
 
 /** Mean NLL (plus the L2 penalty when set) of rows at xPtr/yPtr, inference mode, in chunks. */
@@ -282,7 +293,7 @@ export async function trainLoop(net: Network, plan: TrainPlan, ar: TrainArena, p
           break;
         }
         if (plan.onBatchEnd) {
-          await plan.onBatchEnd(b, { batch: b, size: Math.min(B, n - b * B), loss: acc[1]! });
+          await plan.onBatchEnd(b, { batch: b, size: batchStart(plan, b + 1, n) - batchStart(plan, b, n), loss: acc[1]! });
           abortIfNeeded();
         }
         b = end;
