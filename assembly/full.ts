@@ -17,6 +17,7 @@ export * from "./mixture_diag";
 export * from "./mixture_full";
 export * from "./sample";
 export * from "./adam";
+export * from "./clip";
 export * from "./memory";
 export * from "./step";
 // simdmath exports only its array kernels: its f32x4 helpers take v128, which JS cannot pass.

@@ -27,4 +27,5 @@ export { mixture_diag_forward, mixture_diag_backward, mixture_diag_params } from
 export { mixture_full_forward, mixture_full_backward, mixture_full_params } from "./mixture_full";
 export { mixture_sample } from "./sample";
 export { adam_step, sum_squares } from "./adam";
+export { clip_global_norm } from "./clip";
 export { act_dropout_forward_at, batchnorm_forward_train_at, batchnorm_backward_at, batchnorm_update_moving_at, mixture_step_at } from "./step";

@@ -30,6 +30,13 @@ export interface OptimizerOptions {
   epsilon?: number;
   /** Keras 2 inverse-time decay of the learning rate per step; default 0. */
   decay?: number;
+  /**
+   * Keras `global_clipnorm`: before each step, if the Euclidean norm of all gradients together
+   * exceeds this, scale them all down to it. Default: no clipping. The norm is that of the
+   * likelihood's gradient (an `l2` penalty's gradient is added afterwards, unclipped), and a
+   * gradient at or below the limit is left exactly as it is.
+   */
+  clipNorm?: number;
 }
 
 export interface FitOptions {
@@ -631,7 +638,7 @@ function nonNegativeInt(v: unknown, argument: string): number {
 }
 
 function resolveOptimizer(o: FitOptions["optimizer"]): AdamSettings {
-  if (o === undefined || o === "adam") return { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, decay: 0 };
+  if (o === undefined || o === "adam") return { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, decay: 0, clipNorm: 0 };
   if (typeof o !== "object" || o === null) throw new MdnError("INVALID_CONFIG", "options.optimizer", '"adam" or { name: "adam", learningRate, ... }', describe(o));
   oneOf(o.name ?? "adam", "options.optimizer.name", ["adam"] as const);
   return {
@@ -640,6 +647,7 @@ function resolveOptimizer(o: FitOptions["optimizer"]): AdamSettings {
     beta2: numberIn(o.beta2 ?? 0.999, "options.optimizer.beta2", 0, 1, false, true),
     epsilon: numberIn(o.epsilon ?? 1e-7, "options.optimizer.epsilon", 0, Infinity, true),
     decay: numberIn(o.decay ?? 0, "options.optimizer.decay", 0, Infinity),
+    clipNorm: o.clipNorm === undefined ? 0 : numberIn(o.clipNorm, "options.optimizer.clipNorm", 0, Infinity, true),
   };
 }
 

@@ -66,6 +66,8 @@ export interface AdamSettings {
   beta2: number;
   epsilon: number;
   decay: number;
+  /** Clip the gradients' global norm to this before each step (Keras global_clipnorm); 0: never. */
+  clipNorm: number;
 }
 
 export class Network {
@@ -92,7 +94,7 @@ export class Network {
   readonly stats: Ptr;
   readonly statsBytes: number;
   readonly rng: Ptr;
-  /** Adam's settings (6) f64 for adam_step, and the settings object they were written from. */
+  /** Adam's settings (6) f64 for adam_step, then clip_global_norm's (1), and the settings object they were written from. */
   readonly hp: Ptr;
   private hpFor: AdamSettings | null = null;
   /** First byte after the fixed part of the arena. */
@@ -132,7 +134,7 @@ export class Network {
     for (const x of stats) x.ptr = plan.take(x.size);
     this.statsBytes = plan.top - this.stats;
     this.rng = plan.take(4);
-    this.hp = plan.take(12);
+    this.hp = plan.take(14);
     // Float settings of the step kernels (assembly/step.ts): per layer rate, epsilon, momentum;
     // then the head's floor, 1 / n (written per batch) and a 0 (the rate when not training).
     this.cst = plan.take(4 * this.layers.length + 4);
@@ -332,15 +334,24 @@ export class Network {
    * true when every updated weight and moment is finite (checked by the kernel as it writes them).
    */
   adamStep(o: AdamSettings): boolean {
-    if (o !== this.hpFor) {
-      // Written once per settings object (a fit), so a step passes only integers (see adam_step).
-      new Float64Array(this.k.memory.buffer, this.hp, 6).set([o.learningRate, o.decay, o.beta1, o.beta2, o.epsilon, this.cfg.l2]);
-      this.hpFor = o;
-    }
+    this.useSettings(o);
     this.step++;
     const pb = this.paramBytes;
     const p = this.params;
     return this.k.adam_step(p, p + pb, p + 2 * pb, p + 3 * pb, this.kernelBytes >> 2, (pb - this.kernelBytes) >> 2, this.step, this.hp) === 1;
+  }
+
+  /** Scale the gradients of the last backward so that their global norm is at most o.clipNorm (> 0). */
+  clipGradients(o: AdamSettings): void {
+    this.useSettings(o);
+    this.k.clip_global_norm(this.grad(this.params), this.paramBytes >> 2, this.hp);
+  }
+
+  private useSettings(o: AdamSettings): void {
+    if (o === this.hpFor) return;
+    // Written once per settings object (a fit), so a step passes only integers (see adam_step).
+    new Float64Array(this.k.memory.buffer, this.hp, 7).set([o.learningRate, o.decay, o.beta1, o.beta2, o.epsilon, this.cfg.l2, o.clipNorm]);
+    this.hpFor = o;
   }
 
   /** Bytes needed to snapshot the weights (trainable and moving statistics). */

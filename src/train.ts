@@ -154,6 +154,7 @@ function step(net: Network, s: Scratch, m: number, o: AdamSettings, lossFinite: 
   if (!lossFinite) return "loss";
   net.backward(s, m, false);
   if (!net.gradsFinite()) return "gradients";
+  if (o.clipNorm > 0) net.clipGradients(o);
   net.updateMovingStats(s);
   return net.adamStep(o) && net.statsFinite() ? null : "update";
 }

@@ -45,3 +45,47 @@ describe("evenBatches", () => {
     m.dispose();
   });
 });
+
+describe("optimizer.clipNorm (Keras global_clipnorm)", () => {
+  const { x, y } = regression(32, 9);
+  /** The weight change of one Adam step on all 32 rows. With epsilon 1e4 far above sqrt(v), the step is lrT * 0.1 g / 1e4: proportional to the (clipped) gradient. */
+  const oneStep = async (clipNorm?: number): Promise<Float64Array> => {
+    // Keras' start, so the fit's first call does not move the means' biases (meanInit "targets").
+    const m = await MDN.create({ inputDim: 2, outputDim: 2, components: 2, hidden: [4], meanInit: "zeros", seed: 4 });
+    const before = m.getWeights().flatMap((w) => Array.from(w.data));
+    await m.fit(x, y, { epochs: 1, batchSize: 32, optimizer: { learningRate: 1e4, epsilon: 1e4, clipNorm } });
+    const after = m.getWeights().flatMap((w) => Array.from(w.data));
+    m.dispose();
+    return Float64Array.from(after, (v, i) => v - before[i]!);
+  };
+  const norm = (d: Float64Array) => Math.sqrt(d.reduce((a, v) => a + v * v, 0));
+
+  it("scales the step's gradient to the limit: half the limit, half the step, same direction", async () => {
+    const free = await oneStep();
+    const a = await oneStep(0.05);
+    const b = await oneStep(0.1);
+    expect(norm(free)).toBeGreaterThan(20 * norm(b));
+    expect(norm(b) / norm(a)).toBeCloseTo(2, 3);
+    const cos = b.reduce((s, v, i) => s + v * a[i]!, 0) / (norm(a) * norm(b));
+    expect(cos).toBeGreaterThan(1 - 1e-6);
+  });
+
+  it("a limit above every gradient's norm changes no bit", async () => {
+    const run = async (clipNorm?: number) => {
+      const m = await MDN.create({ inputDim: 2, outputDim: 2, components: 2, hidden: [4], seed: 4 });
+      await m.fit(x, y, { epochs: 3, batchSize: 8, optimizer: { clipNorm } });
+      const h = hashWeights(m.getWeights());
+      m.dispose();
+      return h;
+    };
+    expect(await run(1e30)).toBe(await run());
+  });
+
+  it("rejects a limit that is not a positive number with INVALID_CONFIG", async () => {
+    const m = await MDN.create({ inputDim: 2, outputDim: 2, components: 2, hidden: [4], seed: 4 });
+    for (const bad of [0, -1, Number.NaN, Infinity, "1"]) {
+      await expect(m.fit(x, y, { optimizer: { clipNorm: bad as never } })).rejects.toMatchObject({ code: "INVALID_CONFIG", argument: "options.optimizer.clipNorm" });
+    }
+    m.dispose();
+  });
+});
