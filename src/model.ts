@@ -57,6 +57,11 @@ export interface FitOptions {
   /** Explicit validation rows; overrides validationSplit (Keras). */
   validationData?: [MatrixLike, MatrixLike];
   optimizer?: OptimizerOptions | "adam";
+  /**
+   * An object is Keras' EarlyStopping (its defaults: patience 0, nothing restored). `true` means
+   * `{ monitor: "val_loss", minDelta: 0, patience: 50, restoreBestWeights: true }`: stop after 50
+   * epochs without a lower validation loss and keep the best epoch's weights.
+   */
   earlyStopping?: EarlyStoppingOptions | boolean;
   onEpochEnd?: (epoch: number, logs: Logs) => void | Promise<void>;
   onBatchEnd?: (batch: number, logs: { batch: number; size: number; loss: number }) => void | Promise<void>;
@@ -651,9 +656,18 @@ function resolveOptimizer(o: FitOptions["optimizer"]): AdamSettings {
   };
 }
 
+/**
+ * What `earlyStopping: true` means. On three small sets (Bishop's inverse problem, a
+ * heteroscedastic 1-D set, correlated 2-D targets; 10 draws each) Keras' defaults (patience 0, the
+ * last epoch's weights) stopped after 2-31 epochs and cost 0.04-0.73 nats of held-out NLL (means
+ * per set) against patience 50 with the best weights restored; patience 10-30 still cost up to
+ * 0.08, and 100 gained at most 0.02 for twice the epochs (dev/fits/earlystop.mjs).
+ */
+const EARLY_STOPPING_TRUE: EarlyStoppingOptions = { monitor: "val_loss", minDelta: 0, patience: 50, restoreBestWeights: true };
+
 function resolveEarlyStopping(o: FitOptions["earlyStopping"], hasVal: boolean): Required<EarlyStoppingOptions> | null {
   if (o === undefined || o === false) return null;
-  const e = o === true ? {} : o;
+  const e = o === true ? EARLY_STOPPING_TRUE : o;
   if (typeof e !== "object" || e === null) throw new MdnError("INVALID_CONFIG", "options.earlyStopping", "true or { monitor, minDelta, patience, restoreBestWeights }", describe(o));
   const monitor = oneOf(e.monitor ?? "val_loss", "options.earlyStopping.monitor", ["val_loss", "loss"] as const);
   if (monitor === "val_loss" && !hasVal) {

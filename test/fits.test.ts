@@ -89,3 +89,25 @@ describe("optimizer.clipNorm (Keras global_clipnorm)", () => {
     m.dispose();
   });
 });
+
+describe("earlyStopping: true", () => {
+  const { x, y } = regression(200, 11);
+  const run = async (earlyStopping: boolean | object) => {
+    const m = await MDN.create({ inputDim: 2, outputDim: 2, components: 2, hidden: [8], normalize: true, seed: 6 });
+    const h = await m.fit(x, y, { epochs: 400, batchSize: 16, validationSplit: 0.3, optimizer: { learningRate: 3e-2 }, earlyStopping });
+    const out = { epochs: h.epoch.length, stopped: h.stoppedEpoch, best: h.bestEpoch, hash: hashWeights(m.getWeights()) };
+    m.dispose();
+    return out;
+  };
+
+  it("is patience 50 on val_loss with the best weights restored, bit for bit; an object keeps Keras' defaults", async () => {
+    const t = await run(true);
+    expect(t).toEqual(await run({ monitor: "val_loss", minDelta: 0, patience: 50, restoreBestWeights: true }));
+    expect(t.stopped).toBeDefined();
+    expect(t.epochs).toBe(t.best! + 51);
+    // Keras' EarlyStopping() stops at the first epoch that does not improve and keeps its weights.
+    const keras = await run({});
+    expect(keras.epochs).toBe(keras.best! + 2);
+    expect(keras.epochs).toBeLessThan(t.epochs);
+  });
+});
