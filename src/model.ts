@@ -14,6 +14,7 @@ import { type AdamSettings, Network, type Scratch } from "./network.js";
 import { learnNormalization, logScale, type Normalization, standardize, unscaleHead } from "./normalize.js";
 import { type Calibration, calibrationOf, type Engine, headParams, type HeadParams, jointOf, type ModeOptions, mixtureCovariance, mixtureMean, rowModes, type RowModes, toMixture } from "./density.js";
 import { type Prediction, toPrediction } from "./prediction.js";
+import { fitRecalibration, foldRecalibration, type Recalibration } from "./recalibrate.js";
 import { resolveSampleOptions, type SampleOptions, sampleMixture, type Samples } from "./sampling.js";
 import { loadModule, type WasmSource } from "./wasm.js";
 import { type EarlyStoppingOptions, type EarlyStoppingState, type History, type Logs, planTrainArena, readOrder, stageData, type TrainArena, trainLoop, type TrainPlan, type TrainProgress } from "./train.js";
@@ -451,6 +452,28 @@ export class MDN {
     levels.forEach((l, i) => numberIn(l, `options.levels[${i}]`, 0, 1, true, true));
     const [xs, ys] = this.pair(x, y);
     return calibrationOf(toMixture(this.head(xs, options.batchSize), this.config), ys.data, levels);
+  }
+
+  /**
+   * Fit a scale s on every sigma (or Cholesky factor L) and, unless `temperature` is false, a
+   * temperature T on the mixing weights (pi^(1/T), renormalised) by maximum likelihood on held-out
+   * rows (x, y) the model was not trained on, and fold them into the head's weights, so every
+   * method and `save()` carry them (src/recalibrate.ts). Needs sigma activation "exp".
+   */
+  recalibrate(x: MatrixLike, y: MatrixLike, options: { temperature?: boolean; batchSize?: number } = {}): Recalibration {
+    this.assertAlive();
+    if (this.training) throw new MdnError("BUSY", "recalibrate", "no fit running on this model", "a fit in progress");
+    if (typeof options !== "object" || options === null) throw new MdnError("INVALID_ARGUMENT", "options", "an object", describe(options));
+    const temperature = options.temperature ?? true;
+    if (typeof temperature !== "boolean") throw new MdnError("INVALID_ARGUMENT", "options.temperature", "a boolean", describe(temperature));
+    if (this.config.sigma.activation !== "exp") {
+      throw new MdnError("INVALID_CONFIG", "config.sigma.activation", '"exp" (recalibrate adds log s to the sigma biases)', JSON.stringify(this.config.sigma.activation));
+    }
+    const [xs, ys] = this.pair(x, y);
+    const r = fitRecalibration(toMixture(this.head(xs, options.batchSize), this.config), ys.data, temperature);
+    foldRecalibration(this.net, this.config, r.scale, r.temperature);
+    this.net.fresh = false;
+    return r;
   }
 
   private pair(x: MatrixLike, y: MatrixLike): [Checked, Checked] {
