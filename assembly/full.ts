@@ -15,6 +15,7 @@ export * from "./batchnorm";
 export * from "./mixture";
 export * from "./sample";
 export * from "./adam";
+export * from "./clip";
 export * from "./memory";
 export * from "./step";
 // simdmath exports only its array kernels: its f32x4 helpers take v128, which JS cannot pass.

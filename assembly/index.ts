@@ -25,4 +25,5 @@ export { batchnorm_forward_infer } from "./batchnorm";
 export { mixture_iso_forward, mixture_iso_params, mixture_diag_forward, mixture_diag_params, mixture_full_forward, mixture_full_params } from "./mixture";
 export { mixture_sample } from "./sample";
 export { adam_step, sum_squares } from "./adam";
+export { clip_global_norm } from "./clip";
 export { act_dropout_forward_at, batchnorm_forward_train_at, batchnorm_backward_at, batchnorm_update_moving_at } from "./step";

@@ -15,7 +15,7 @@ import { headOf, triIndex } from "./head.js";
 import type { Kernels, Ptr } from "./kernels.js";
 import type { Network, Scratch } from "./network.js";
 
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+export const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /** What the model lends this module: kernels, network, and inference buffers for `cap` rows. */
 export interface Engine {
@@ -155,23 +155,34 @@ export function covarianceOf(L: ArrayLike<number>, D: number): Float64Array {
 export function logJoints(m: Mixture, n: number, y: ArrayLike<number>): Float64Array {
   const { K, D } = m;
   const out = new Float64Array(K);
-  const u = new Float64Array(D);
+  const u = new Float64Array(D + 1);
   for (let k = 0; k < K; k++) {
-    const L = factor(m, n, k);
-    const mu = m.mu.subarray((n * K + k) * D, (n * K + k + 1) * D);
-    let z = 0;
-    let logDet = 0;
-    for (let i = 0; i < D; i++) {
-      let acc = y[i]! - mu[i]!;
-      for (let j = 0; j < i; j++) acc -= L[triIndex(i, j)]! * u[j]!;
-      const Lii = L[triIndex(i, i)]!;
-      u[i] = acc / Lii;
-      z += u[i]! * u[i]!;
-      logDet += Math.log(Lii);
-    }
-    out[k] = Math.log(m.pi[n * K + k]!) - logDet - D * HALF_LOG_2PI - z / 2;
+    const z = whiten(m, n, k, y, u);
+    out[k] = Math.log(m.pi[n * K + k]!) - u[D]! - D * HALF_LOG_2PI - z / 2;
   }
   return out;
+}
+
+/**
+ * Component k of row n at y: returns z = |L^-1 (y - mu_k)|^2 and leaves L^-1 (y - mu_k) in
+ * u[0, D) and log det L_k in u[D] (u has D + 1 entries).
+ */
+export function whiten(m: Mixture, n: number, k: number, y: ArrayLike<number>, u: Float64Array): number {
+  const { K, D } = m;
+  const L = factor(m, n, k);
+  const mu = m.mu.subarray((n * K + k) * D, (n * K + k + 1) * D);
+  let z = 0;
+  let logDet = 0;
+  for (let i = 0; i < D; i++) {
+    let acc = y[i]! - mu[i]!;
+    for (let j = 0; j < i; j++) acc -= L[triIndex(i, j)]! * u[j]!;
+    const Lii = L[triIndex(i, i)]!;
+    u[i] = acc / Lii;
+    z += u[i]! * u[i]!;
+    logDet += Math.log(Lii);
+  }
+  u[D] = logDet;
+  return z;
 }
 
 export function logSumExp(v: ArrayLike<number>): number {

@@ -6,6 +6,7 @@ export type { CreateOptions, FitOptions, OptimizerOptions, Prediction, Weight } 
 export type { Covariance } from "./head.js";
 export type { Calibration, ModeOptions, RowModes } from "./density.js";
 export type { SampleOptions, Samples } from "./sampling.js";
+export type { Recalibration } from "./recalibrate.js";
 export type { Activation, BatchNormConfig, HiddenLayerConfig, MDNConfig, ResolvedConfig, SigmaConfig } from "./config.js";
 export type { EarlyStoppingOptions, History, Logs } from "./train.js";
 export { inspectModel } from "./io.js";

@@ -152,7 +152,7 @@ export interface Kernels extends MixtureKernels, MixtureTestKernels {
   adam_update(w: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lrT: number, beta1: number, beta2: number, eps: number, l2: number): number;
   /**
    * adam_update of the first nKernels parameters with l2 and the next nRest without, lrT from
-   * adam_lr_t for step t; hp (6) f64 = lr, decay, beta1, beta2, epsilon, l2. Integers only, so a
+   * adam_lr_t for step t; hp (6) f64 = lr, decay, beta1, beta2, epsilon, l2 (a 7th, clipNorm, is clip_global_norm's). Integers only, so a
    * call allocates nothing even where V8 cannot inline it. Returns 1 when every new parameter and
    * moment is finite, else 0.
    */
@@ -161,6 +161,14 @@ export interface Kernels extends MixtureKernels, MixtureTestKernels {
   /** sum of w^2 over n floats (f64), for the L2 penalty in the reported loss. */
   sum_squares(w: Ptr, n: number): number;
   sum_squares_scalar(w: Ptr, n: number): number;
+
+  // clip.ts
+  /**
+   * g (n) *= c / |g| when |g| = sqrt(sum g^2) > c, c = hp[6] (f64 at byte 48 of adam_step's
+   * settings; c <= 0: never). Returns 1 when it scaled, else 0.
+   */
+  clip_global_norm(g: Ptr, n: number, hp: Ptr): number;
+  clip_global_norm_scalar(g: Ptr, n: number, hp: Ptr): number;
 
   // simdmath.ts: elementwise out (n) = f(inp (n)), Cephes-style, SIMD and scalar bit-identical.
   exp_f32_array(out: Ptr, inp: Ptr, n: number): void;

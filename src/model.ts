@@ -15,6 +15,7 @@ import { PROBE_ROWS, probeInputs, probeProblem } from "./probe.js";
 import { learnNormalization, logScale, type Normalization, standardize, unscaleHead } from "./normalize.js";
 import { type Calibration, calibrationOf, checkHeadFinite, type Engine, headParams, type HeadParams, jointOf, type ModeOptions, mixtureCovariance, mixtureMean, rowModes, type RowModes, toMixture } from "./density.js";
 import { type Prediction, toPrediction } from "./prediction.js";
+import { fitRecalibration, foldRecalibration, type Recalibration } from "./recalibrate.js";
 import { resolveSampleOptions, type SampleOptions, sampleMixture, type Samples } from "./sampling.js";
 import { loadModule, type WasmSource } from "./wasm.js";
 import { type EarlyStoppingOptions, type EarlyStoppingState, type History, type Logs, planTrainArena, readOrder, stageData, type TrainArena, trainLoop, type TrainPlan, type TrainProgress } from "./train.js";
@@ -31,6 +32,13 @@ export interface OptimizerOptions {
   epsilon?: number;
   /** Keras 2 inverse-time decay of the learning rate per step; default 0. */
   decay?: number;
+  /**
+   * Keras `global_clipnorm`: before each step, if the Euclidean norm of all gradients together
+   * exceeds this, scale them all down to it. Default: no clipping. The norm is that of the
+   * likelihood's gradient (an `l2` penalty's gradient is added afterwards, unclipped), and a
+   * gradient at or below the limit is left exactly as it is.
+   */
+  clipNorm?: number;
 }
 
 export interface FitOptions {
@@ -38,6 +46,12 @@ export interface FitOptions {
   epochs?: number;
   /** Default 32 (Keras). */
   batchSize?: number;
+  /**
+   * Split each epoch into ceil(n / batchSize) batches of nearly equal size (e.g. 409 rows with
+   * batchSize 128: 102, 102, 102, 103) instead of Keras' full batches and a remainder (128, 128,
+   * 128, 25); default false (Keras).
+   */
+  evenBatches?: boolean;
   /** Shuffle the training rows before every epoch; default true. */
   shuffle?: boolean;
   /** Hold out the LAST fraction of the rows (taken before shuffling) for validation; default 0. */
@@ -45,6 +59,11 @@ export interface FitOptions {
   /** Explicit validation rows; overrides validationSplit (Keras). */
   validationData?: [MatrixLike, MatrixLike];
   optimizer?: OptimizerOptions | "adam";
+  /**
+   * An object is Keras' EarlyStopping (its defaults: patience 0, nothing restored). `true` means
+   * `{ monitor: "val_loss", minDelta: 0, patience: 50, restoreBestWeights: true }`: stop after 50
+   * epochs without a lower validation loss and keep the best epoch's weights.
+   */
   earlyStopping?: EarlyStoppingOptions | boolean;
   onEpochEnd?: (epoch: number, logs: Logs) => void | Promise<void>;
   onBatchEnd?: (batch: number, logs: { batch: number; size: number; loss: number }) => void | Promise<void>;
@@ -108,9 +127,9 @@ const DEFAULT_INFER_BATCH = 1024;
 const CREATE_KEYS = ["module"];
 const FIT_KEYS = [
   "epochs", "batchSize", "shuffle", "validationSplit", "validationData", "optimizer", "earlyStopping", "onEpochEnd", "onBatchEnd",
-  "callbacks", "signal", "verbose", "yieldEvery", "initialEpoch", "onNonFinite", "normalize",
+  "callbacks", "signal", "verbose", "yieldEvery", "initialEpoch", "onNonFinite", "normalize", "evenBatches",
 ];
-const OPTIMIZER_KEYS = ["name", "learningRate", "beta1", "beta2", "epsilon", "decay"];
+const OPTIMIZER_KEYS = ["name", "learningRate", "beta1", "beta2", "epsilon", "decay", "clipNorm"];
 const EARLY_STOPPING_KEYS = ["monitor", "minDelta", "patience", "restoreBestWeights"];
 const CALLBACK_KEYS = ["onEpochEnd", "onBatchEnd"];
 const BATCH_KEYS = ["batchSize"];
@@ -334,6 +353,8 @@ export class MDN {
     const o = optionsObject(options, "options", FIT_KEYS) as FitOptions;
     const epochs = o.epochs === undefined ? 1 : positiveInt(o.epochs, "options.epochs", MAX_EPOCHS);
     const batchSize = o.batchSize === undefined ? 32 : positiveInt(o.batchSize, "options.batchSize", MAX_BATCH);
+    const evenBatches = o.evenBatches ?? false;
+    if (typeof evenBatches !== "boolean") throw new MdnError("INVALID_CONFIG", "options.evenBatches", "a boolean", describe(evenBatches));
     const shuffle = o.shuffle ?? true;
     if (typeof shuffle !== "boolean") throw new MdnError("INVALID_CONFIG", "options.shuffle", "a boolean", describe(shuffle));
     const split = numberIn(o.validationSplit ?? 0, "options.validationSplit", 0, 1, false, true);
@@ -396,7 +417,7 @@ export class MDN {
       if (val) val = { x: standardize(val.x, norm.xMean, norm.xStd), y: standardize(val.y, norm.yMean, norm.yStd) };
     }
     const plan: TrainPlan = {
-      x: xs, y: ys, val, initialEpoch, epochs, batchSize, shuffle, optimizer, earlyStopping, onEpochEnd, onBatchEnd,
+      x: xs, y: ys, val, initialEpoch, epochs, batchSize, evenBatches, shuffle, optimizer, earlyStopping, onEpochEnd, onBatchEnd,
       signal: o.signal, verbose, onNonFinite, yieldMs, yieldBatches,
       resume: this.resumable(earlyStopping, initialEpoch),
       order: this.resumesAt(initialEpoch) && this.order?.length === xs.rows ? this.order : null,
@@ -531,6 +552,28 @@ export class MDN {
   private options(options: unknown, known: readonly string[]): Record<string, unknown> {
     this.assertAlive();
     return optionsObject(options, "options", known);
+  }
+
+  /**
+   * Fit a scale s on every sigma (or Cholesky factor L) and, unless `temperature` is false, a
+   * temperature T on the mixing weights (pi^(1/T), renormalised) by maximum likelihood on held-out
+   * rows (x, y) the model was not trained on, and fold them into the head's weights, so every
+   * method and `save()` carry them (src/recalibrate.ts). Needs sigma activation "exp".
+   */
+  recalibrate(x: MatrixLike, y: MatrixLike, options: { temperature?: boolean; batchSize?: number } = {}): Recalibration {
+    this.assertAlive();
+    if (this.training) throw new MdnError("BUSY", "recalibrate", "no fit running on this model", "a fit in progress");
+    if (typeof options !== "object" || options === null) throw new MdnError("INVALID_ARGUMENT", "options", "an object", describe(options));
+    const temperature = options.temperature ?? true;
+    if (typeof temperature !== "boolean") throw new MdnError("INVALID_ARGUMENT", "options.temperature", "a boolean", describe(temperature));
+    if (this.config.sigma.activation !== "exp") {
+      throw new MdnError("INVALID_CONFIG", "config.sigma.activation", '"exp" (recalibrate adds log s to the sigma biases)', JSON.stringify(this.config.sigma.activation));
+    }
+    const [xs, ys] = this.pair(x, y);
+    const r = fitRecalibration(toMixture(this.head(xs, options.batchSize), this.config), ys.data, temperature);
+    foldRecalibration(this.net, this.config, r.scale, r.temperature);
+    this.net.fresh = false;
+    return r;
   }
 
   private pair(x: MatrixLike, y: MatrixLike): [Checked, Checked] {
@@ -776,12 +819,23 @@ function resolveOptimizer(o: FitOptions["optimizer"]): AdamSettings {
     // Added to sqrt(v) in float32: below ~1e-38 it is 0 there, and 0 / 0 where a gradient is 0.
     epsilon: numberIn(o.epsilon ?? d.epsilon, "options.optimizer.epsilon", 1e-30, 1e30),
     decay: numberIn(o.decay ?? d.decay, "options.optimizer.decay", 0, F32_MAX),
+    // 0: no clipping. A limit is compared with the gradient's float32 norm.
+    clipNorm: o.clipNorm === undefined ? 0 : numberIn(o.clipNorm, "options.optimizer.clipNorm", 0, F32_MAX, true),
   };
 }
 
+/**
+ * What `earlyStopping: true` means. On three small sets (Bishop's inverse problem, a
+ * heteroscedastic 1-D set, correlated 2-D targets; 10 draws each) Keras' defaults (patience 0, the
+ * last epoch's weights) stopped after 2-31 epochs and cost 0.04-0.73 nats of held-out NLL (means
+ * per set) against patience 50 with the best weights restored; patience 10-30 still cost up to
+ * 0.08, and 100 gained at most 0.02 for twice the epochs (dev/fits/earlystop.mjs).
+ */
+const EARLY_STOPPING_TRUE: EarlyStoppingOptions = { monitor: "val_loss", minDelta: 0, patience: 50, restoreBestWeights: true };
+
 function resolveEarlyStopping(o: FitOptions["earlyStopping"], hasVal: boolean): Required<EarlyStoppingOptions> | null {
   if (o === undefined || o === false) return null;
-  const e = o === true ? {} : o;
+  const e = o === true ? EARLY_STOPPING_TRUE : o;
   if (typeof e !== "object" || e === null) throw new MdnError("INVALID_CONFIG", "options.earlyStopping", "true or { monitor, minDelta, patience, restoreBestWeights }", describe(o));
   checkKeys(e, "options.earlyStopping", EARLY_STOPPING_KEYS);
   const monitor = oneOf(e.monitor ?? "val_loss", "options.earlyStopping.monitor", ["val_loss", "loss"] as const);

@@ -68,10 +68,12 @@ export interface AdamSettings {
   beta2: number;
   epsilon: number;
   decay: number;
+  /** Clip the gradients' global norm to this before each step (Keras global_clipnorm); 0: never. */
+  clipNorm: number;
 }
 
 /** Keras' Adam defaults (epsilon 1e-7 as tf.keras and TensorFlow.js). */
-export const DEFAULT_ADAM: Readonly<AdamSettings> = Object.freeze({ learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, decay: 0 });
+export const DEFAULT_ADAM: Readonly<AdamSettings> = Object.freeze({ learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, decay: 0, clipNorm: 0 });
 
 /**
  * The one limit on a model's size, checked by MDN.create and MDN.load alike: the fixed part of its
@@ -106,7 +108,7 @@ export class Network {
   readonly stats: Ptr;
   readonly statsBytes: number;
   readonly rng: Ptr;
-  /** Adam's settings (6) f64 for adam_step, and the settings object they were written from. */
+  /** Adam's settings (6) f64 for adam_step, then clip_global_norm's (1), and the settings object they were written from. */
   readonly hp: Ptr;
   private hpFor: AdamSettings | null = null;
   /** First byte after the fixed part of the arena. */
@@ -348,15 +350,24 @@ export class Network {
    * true when every updated weight and moment is finite (checked by the kernel as it writes them).
    */
   adamStep(o: AdamSettings): boolean {
-    if (o !== this.hpFor) {
-      // Written once per settings object (a fit), so a step passes only integers (see adam_step).
-      new Float64Array(this.k.memory.buffer, this.hp, 6).set([o.learningRate, o.decay, o.beta1, o.beta2, o.epsilon, this.cfg.l2]);
-      this.hpFor = o;
-    }
+    this.useSettings(o);
     this.step++;
     const pb = this.paramBytes;
     const p = this.params;
     return this.k.adam_step(p, p + pb, p + 2 * pb, p + 3 * pb, this.kernelBytes >> 2, (pb - this.kernelBytes) >> 2, this.step, this.hp) === 1;
+  }
+
+  /** Scale the gradients of the last backward so that their global norm is at most o.clipNorm (> 0). */
+  clipGradients(o: AdamSettings): void {
+    this.useSettings(o);
+    this.k.clip_global_norm(this.grad(this.params), this.paramBytes >> 2, this.hp);
+  }
+
+  private useSettings(o: AdamSettings): void {
+    if (o === this.hpFor) return;
+    // Written once per settings object (a fit), so a step passes only integers (see adam_step).
+    new Float64Array(this.k.memory.buffer, this.hp, 7).set([o.learningRate, o.decay, o.beta1, o.beta2, o.epsilon, this.cfg.l2, o.clipNorm]);
+    this.hpFor = o;
   }
 
   /** Bytes needed to snapshot the weights (trainable and moving statistics). */
@@ -428,7 +439,7 @@ function planFixed(tensors: Tensor[], layers: number, base: Ptr) {
   for (const x of tensors) if (!x.trainable) x.ptr = plan.take(x.size);
   const statsBytes = plan.top - stats;
   const rng = plan.take(4);
-  const hp = plan.take(12);
+  const hp = plan.take(14); // Adam's six f64 settings and the clip limit (src/network.ts adamStep)
   // Float settings of the step kernels (assembly/step.ts): per layer rate, epsilon, momentum;
   // then the head's floor, 1 / n (written per batch) and a 0 (the rate when not training).
   const cst = plan.take(4 * layers + 4);

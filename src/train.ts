@@ -69,6 +69,8 @@ export interface TrainPlan {
   initialEpoch: number;
   epochs: number;
   batchSize: number;
+  /** Split each epoch into ceil(n / batchSize) batches of nearly equal size instead of Keras' full batches and a remainder. */
+  evenBatches: boolean;
   shuffle: boolean;
   optimizer: AdamSettings;
   earlyStopping: Required<EarlyStoppingOptions> | null;
@@ -165,6 +167,7 @@ function step(net: Network, s: Scratch, m: number, o: AdamSettings, lossFinite: 
   if (!lossFinite) return "loss";
   net.backward(s, m, false);
   if (!net.gradsFinite()) return "gradients";
+  if (o.clipNorm > 0) net.clipGradients(o);
   net.updateMovingStats(s);
   return net.adamStep(o) && net.statsFinite() ? null : "update";
 }
@@ -180,11 +183,10 @@ function runBatches(net: Network, plan: TrainPlan, ar: TrainArena, from: number,
   const I = net.cfg.inputDim;
   const D = net.cfg.outputDim;
   const n = plan.x.rows;
-  const B = plan.batchSize;
   const l2 = net.cfg.l2;
   for (let b = from; b < to; b++) {
-    const start = b * B;
-    const m = Math.min(B, n - start);
+    const start = batchStart(plan, b, n);
+    const m = batchStart(plan, b + 1, n) - start;
     k.gather_rows(s.x, ar.xTrain, ar.idx, start, m, I);
     k.gather_rows(s.y, ar.yTrain, ar.idx, start, m, D);
     net.zeroGrads(s);
@@ -213,7 +215,8 @@ const CHECK_ROWS = 8;
  */
 function weightsGood(net: Network, plan: TrainPlan, ar: TrainArena, b: number): boolean {
   const s = ar.scratch;
-  const m = Math.min(CHECK_ROWS, plan.batchSize, plan.x.rows - b * plan.batchSize);
+  const n = plan.x.rows;
+  const m = Math.min(CHECK_ROWS, batchStart(plan, b + 1, n) - batchStart(plan, b, n));
   net.forward(s, m, false);
   return Number.isFinite(net.mixtureLoss(s, m)) && probeProblem(net, plan.norm, ar.probe, plan.probeX) === null;
 }
@@ -243,6 +246,16 @@ function keepGood(net: Network, plan: TrainPlan, ar: TrainArena, goodStep: numbe
     kept = 0;
   }
   return kept;
+}
+
+/**
+ * First row of batch b of an epoch of n rows (b = the batch count gives n). Keras: full batches
+ * and a remainder. Even: ceil(n / B) batches whose sizes differ by at most one, so no batch is a
+ * small remainder whose noisy gradient (and batch statistics) each row weighs 1 / m in.
+ */
+function batchStart(plan: TrainPlan, b: number, n: number): number {
+  const B = plan.batchSize;
+  return plan.evenBatches ? Math.floor((b * n) / Math.ceil(n / B)) : Math.min(b * B, n);
 }
 
 /** Mean NLL (plus the L2 penalty when set) of rows at xPtr/yPtr, inference mode, in chunks. */
@@ -336,7 +349,7 @@ export async function trainLoop(net: Network, plan: TrainPlan, ar: TrainArena, p
           failed = { epoch, batch: bad, cause, keptBatches: keepGood(net, plan, ar, goodStep, bad, cause, acc) };
           break;
         }
-        if (plan.onBatchEnd) await plan.onBatchEnd(b, { batch: b, size: Math.min(B, n - b * B), loss: acc[1]! });
+        if (plan.onBatchEnd) await plan.onBatchEnd(b, { batch: b, size: batchStart(plan, b + 1, n) - batchStart(plan, b, n), loss: acc[1]! });
         // The epoch's last batch gets its turn after the validation pass (below).
         if (plan.yieldBatches && end < batches) await yielder.next();
         if (perBatch) abortIfNeeded();
