@@ -1,21 +1,118 @@
-// The web demo: trains the seed model in a worker and redraws the loss curve and the test-set
-// scatter after every epoch; the trained model then comes back to the page, which scores it on the
-// test rows. Plain canvas drawing, no plotting library.
-import { type Prediction, seedClusters } from "../../src/index.js";
-import { trainInWorker } from "../../src/worker.js";
+// The web demo: the seed notebook as `npm run demo` runs it (demo/notebook.ts), trained in a worker,
+// with the Node demo's own Vega-Lite figures (demo/plots.ts, drawn by demo/render.ts) redrawn after
+// every epoch, the test-set ARI and NMI of argmax(pi) shown live, and the notebook's early stopping.
+// At the end the trained model comes back to the page, which scores it on the test rows.
+// ?seed=N&epochs=M in the URL fill the form.
+import { adjustedRandScore, normalizedMutualInfoScore, type Prediction, seedClusters } from "mdn-wasm";
+import { trainInWorker } from "mdn-wasm/worker";
+import { lossSpec, type Point, type Spec, testDataSpec, trainingDataSpec } from "../plots.js";
+import { parse, View } from "vega";
+import { compile, type TopLevelSpec } from "vega-lite";
 
-const N = 1024;
-const N_TRAIN = 512;
+const ROWS = 1024;
+const TRAIN = 512;
+const TEST = ROWS - TRAIN;
 const K = 4;
-const EPOCHS = 128;
-const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"];
+const D = 2;
+const MIN_DELTA = 0.1;
+const PATIENCE = 32;
 
-const data = seedClusters(N, 0);
-const xTest = data.x.subarray(2 * N_TRAIN);
-const test = { x: { data: xTest, shape: [N - N_TRAIN, 2] as [number, number] }, y: { data: data.y.subarray(2 * N_TRAIN), shape: [N - N_TRAIN, 2] as [number, number] } };
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const seedInput = $<HTMLInputElement>("seed");
+const epochsInput = $<HTMLInputElement>("epochs");
+const status = $("status");
 const worker = new Worker(new URL("./train.worker.ts", import.meta.url), { type: "module" });
-const status = document.getElementById("status")!;
 let controller: AbortController | null = null;
+
+const query = new URLSearchParams(location.search);
+for (const [input, key] of [[seedInput, "seed"], [epochsInput, "epochs"]] as const) {
+  const v = query.get(key);
+  if (v !== null && /^\d+$/.test(v)) input.value = v;
+}
+
+/**
+ * A figure drawn from a demo/plots.ts spec, live: compiled and parsed once, then each new spec's
+ * inline data replace the view's datasets (scales, axes and legends follow), so an epoch costs a
+ * dataflow update, not a compile. Specs that arrive while one is drawn replace each other.
+ */
+class LiveFigure {
+  private view: View | null = null;
+  private names: string[] = [];
+  private next: Spec | null = null;
+  private drawing: Promise<void> | null = null;
+  constructor(private readonly element: HTMLElement) {}
+
+  draw(spec: Spec): Promise<void> {
+    this.next = spec;
+    this.drawing ??= (async () => {
+      while (this.next) {
+        const spec = this.next;
+        this.next = null;
+        await this.render(spec);
+      }
+      this.drawing = null;
+    })();
+    return this.drawing;
+  }
+
+  private async render(spec: Spec): Promise<void> {
+    const values = inlineData(spec);
+    if (!this.view) {
+      const vg = compile(spec as unknown as TopLevelSpec).spec;
+      // vega-lite keeps each inline values array as it is: that is how its dataset is found.
+      this.names = values.map((v) => vg.data!.find((d) => "values" in d && d.values === v)!.name);
+      this.view = new View(parse(vg), { renderer: "svg", container: this.element, hover: true });
+    } else {
+      values.forEach((v, i) => this.view!.data(this.names[i]!, v));
+    }
+    await this.view.runAsync();
+  }
+
+  clear(): void {
+    this.view?.finalize();
+    this.view = null;
+    this.next = null;
+    this.element.replaceChildren();
+  }
+}
+
+/** The inline datasets of a Vega-Lite spec: the top level's, then each layer's, in order. */
+function inlineData(spec: Spec): object[][] {
+  const out: object[][] = [];
+  const walk = (s: Record<string, unknown>) => {
+    const data = s.data as { values?: unknown } | undefined;
+    if (Array.isArray(data?.values)) out.push(data.values);
+    for (const layer of (s.layer as Array<Record<string, unknown>> | undefined) ?? []) walk(layer);
+  };
+  walk(spec);
+  return out;
+}
+
+const figures = { loss: new LiveFigure($("loss")), test: new LiveFigure($("test")), train: new LiveFigure($("train")) };
+
+function argmax(pi: Float32Array): number[] {
+  return Array.from({ length: pi.length / K }, (_, r) => {
+    let best = 0;
+    for (let k = 1; k < K; k++) if (pi[r * K + k]! > pi[r * K + best]!) best = k;
+    return best;
+  });
+}
+
+/** The notebook's crosses: for each predicted label, its predicted mean averaged over the rows it labels. */
+function labelMeans(mu: Float32Array, zPred: number[]): Array<{ x: number; y: number; label: number }> {
+  const out = [];
+  for (let label = 0; label < K; label++) {
+    let n = 0, x = 0, y = 0;
+    zPred.forEach((z, r) => {
+      if (z !== label) return;
+      n++;
+      x += mu[(r * K + label) * D]!;
+      y += mu[(r * K + label) * D + 1]!;
+    });
+    if (n) out.push({ x: x / n, y: y / n, label });
+  }
+  return out;
+}
 
 function setState(state: string, text: string): void {
   document.body.dataset.state = state;
@@ -26,113 +123,87 @@ async function train(): Promise<void> {
   controller?.abort(new Error("restarted"));
   const run = new AbortController();
   controller = run;
+  const seed = Math.max(0, Math.floor(Number(seedInput.value) || 0));
+  const epochs = Math.min(5000, Math.max(1, Math.floor(Number(epochsInput.value) || 128)));
+  const data = seedClusters(ROWS, seed);
+  const x = data.x.slice(0, 2 * TRAIN);
+  const testX = data.x.slice(2 * TRAIN);
+  const zTest = Array.from(data.z.subarray(TRAIN));
+  const testPoints = (zPred: number[]): Point[] => zPred.map((label, i) => ({ x: testX[2 * i]!, y: testX[2 * i + 1]!, label }));
   const loss: number[] = [];
   const valLoss: number[] = [];
-  setState("training", "training...");
+  const scores = (p: Prediction) => {
+    const zPred = argmax(p.pi);
+    const ari = adjustedRandScore(zTest, zPred);
+    const nmi = normalizedMutualInfoScore(zTest, zPred);
+    $("ari").textContent = ari.toFixed(3);
+    $("nmi").textContent = nmi.toFixed(3);
+    Object.assign(document.body.dataset, { ari: String(ari), nmi: String(nmi) });
+    return { zPred, ari, nmi };
+  };
+  const drawEpoch = (p: Prediction, zPred: number[]) =>
+    Promise.all([figures.loss.draw(lossSpec(loss, valLoss)), figures.test.draw(testDataSpec(testPoints(zPred), labelMeans(p.mu, zPred)))]);
+
+  delete document.body.dataset.epoch;
+  setState("training", `seed ${seed}: starting...`);
+  for (const f of Object.values(figures)) f.clear();
+  void figures.train.draw(trainingDataSpec(Array.from({ length: TRAIN }, (_, i) => ({ x: x[2 * i]!, y: x[2 * i + 1]!, label: data.z[i]! }))));
   try {
-    const { model } = await trainInWorker(
+    const { model, history } = await trainInWorker(
       worker,
       {
         config: {
-          inputDim: 2, outputDim: 2, components: K, seed: 0,
+          inputDim: D, outputDim: D, components: K, seed,
           hidden: [
             { units: 32, activation: "relu", dropout: 0.2, batchNorm: true },
             { units: 32, activation: "relu", dropout: 0.2, batchNorm: true },
           ],
+          sigma: { activation: "exp" },
         },
-        x: { data: data.x.subarray(0, 2 * N_TRAIN), shape: [N_TRAIN, 2] },
-        y: { data: data.y.subarray(0, 2 * N_TRAIN), shape: [N_TRAIN, 2] },
-        fit: { epochs: EPOCHS, batchSize: 128, validationSplit: 0.2, optimizer: { learningRate: 1e-3, epsilon: 1e-8 } },
-        watch: test.x,
+        x: { data: x, shape: [TRAIN, D] },
+        y: { data: data.y.slice(0, 2 * TRAIN), shape: [TRAIN, D] },
+        fit: {
+          epochs, batchSize: 128, shuffle: true, validationSplit: 0.2,
+          optimizer: { name: "adam", learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+          // Keras 2's EarlyStopping, as in the notebook: no restore_best_weights, the last epoch is kept.
+          earlyStopping: { monitor: "val_loss", minDelta: MIN_DELTA, patience: PATIENCE, restoreBestWeights: false },
+        },
+        watch: { data: testX, shape: [TEST, D] },
         minEpochMs: 40,
       },
       {
         signal: run.signal,
-        onEpochEnd: (report) => {
-          loss.push(report.logs.loss);
-          valLoss.push(report.logs.val_loss!);
-          drawLoss(loss, valLoss);
-          drawScatter(report.watch!);
-          document.body.dataset.epoch = String(report.epoch + 1);
-          setState("training", `epoch ${report.epoch + 1}/${EPOCHS}  loss ${report.logs.loss.toFixed(3)}  val_loss ${report.logs.val_loss!.toFixed(3)}`);
+        onEpochEnd: ({ epoch, logs, watch }) => {
+          if (controller !== run) return;
+          loss.push(logs.loss);
+          valLoss.push(logs.val_loss!);
+          const { zPred } = scores(watch!);
+          void drawEpoch(watch!, zPred);
+          document.body.dataset.epoch = String(epoch + 1);
+          status.textContent = `seed ${seed}, epoch ${epoch + 1}/${epochs}: loss ${logs.loss.toFixed(3)}, val_loss ${logs.val_loss!.toFixed(3)}`;
         },
       },
     );
     // The whole model is on the page now (weights, statistics, training state): score it here.
-    drawScatter(model.predict(test.x));
-    const nll = model.evaluate(test.x, test.y);
+    const p = model.predict({ data: testX, shape: [TEST, D] });
+    const nll = model.evaluate({ data: testX, shape: [TEST, D] }, { data: data.y.slice(2 * TRAIN), shape: [TEST, D] });
     model.dispose();
-    setState("done", `done: ${loss.length} epochs, final val_loss ${valLoss.at(-1)!.toFixed(3)}, test NLL ${nll.toFixed(3)}`);
+    const { zPred } = scores(p);
+    await drawEpoch(p, zPred);
+    const ran = history.epoch.length;
+    const end = history.stoppedEpoch === undefined
+      ? `done: ${ran} epochs`
+      : `early stopping at epoch ${ran}: val_loss did not improve by more than ${MIN_DELTA} for ${PATIENCE} epochs${history.bestEpoch === undefined ? "" : ` (best epoch ${history.bestEpoch + 1})`}`;
+    if (controller === run) setState(history.stoppedEpoch === undefined ? "done" : "stopped-early", `seed ${seed}, ${end}; last val_loss ${valLoss.at(-1)!.toFixed(3)}, test NLL ${nll.toFixed(3)}`);
   } catch (error) {
-    if (run.signal.aborted) {
-      if (controller === run) setState("stopped", `stopped after ${loss.length} epochs`);
-    } else {
-      setState("error", String(error));
-    }
+    if (controller !== run) return;
+    setState(run.signal.aborted ? "stopped" : "error", run.signal.aborted ? `seed ${seed}: stopped after ${loss.length} epochs` : String(error));
   }
 }
 
-/** A plot area inside a canvas with linear scales; returns the context and the two scales. */
-function frame(id: string, [x0, x1]: [number, number], [y0, y1]: [number, number]) {
-  const canvas = document.getElementById(id) as HTMLCanvasElement;
-  const ctx = canvas.getContext("2d")!;
-  const pad = { l: 48, r: 16, t: 12, b: 28 };
-  const w = canvas.width - pad.l - pad.r;
-  const h = canvas.height - pad.t - pad.b;
-  const sx = (v: number) => pad.l + ((v - x0) / (x1 - x0)) * w;
-  const sy = (v: number) => pad.t + h - ((v - y0) / (y1 - y0)) * h;
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
-  ctx.strokeStyle = "#999";
-  ctx.strokeRect(pad.l, pad.t, w, h);
-  ctx.fillStyle = "#555";
-  ctx.font = "11px system-ui";
-  for (let i = 0; i <= 4; i++) {
-    const xv = x0 + ((x1 - x0) * i) / 4;
-    const yv = y0 + ((y1 - y0) * i) / 4;
-    ctx.fillText(Number(xv.toPrecision(3)).toString(), sx(xv) - 8, pad.t + h + 16);
-    ctx.fillText(Number(yv.toPrecision(3)).toString(), 4, sy(yv) + 4);
-  }
-  return { ctx, sx, sy };
-}
-
-function drawLoss(loss: number[], valLoss: number[]): void {
-  const all = [...loss, ...valLoss];
-  const { ctx, sx, sy } = frame("loss", [0, EPOCHS], [Math.min(...all), Math.max(...all)]);
-  const line = (values: number[], color: string, label: string, row: number) => {
-    ctx.strokeStyle = color;
-    ctx.lineWidth = 2;
-    ctx.beginPath();
-    values.forEach((v, i) => (i === 0 ? ctx.moveTo(sx(i + 1), sy(v)) : ctx.lineTo(sx(i + 1), sy(v))));
-    ctx.stroke();
-    ctx.fillStyle = color;
-    ctx.fillText(label, sx(EPOCHS) - 70, 28 + 14 * row);
-  };
-  line(loss, COLORS[0]!, "train", 0);
-  line(valLoss, COLORS[1]!, "validation", 1);
-}
-
-function drawScatter({ pi, mu }: Prediction): void {
-  const { ctx, sx, sy } = frame("scatter", [-5, 5], [-5, 5]);
-  for (let r = 0; r < N - N_TRAIN; r++) {
-    let k = 0;
-    for (let j = 1; j < K; j++) if (pi[r * K + j]! > pi[r * K + k]!) k = j;
-    ctx.fillStyle = COLORS[k]! + "80";
-    ctx.beginPath();
-    ctx.arc(sx(xTest[2 * r]!), sy(xTest[2 * r + 1]!), 2.5, 0, 2 * Math.PI);
-    ctx.fill();
-    const mx = sx(mu[(r * K + k) * 2]!);
-    const my = sy(mu[(r * K + k) * 2 + 1]!);
-    ctx.strokeStyle = COLORS[k]!;
-    ctx.lineWidth = 1.5;
-    ctx.beginPath();
-    ctx.moveTo(mx - 4, my - 4);
-    ctx.lineTo(mx + 4, my + 4);
-    ctx.moveTo(mx - 4, my + 4);
-    ctx.lineTo(mx + 4, my - 4);
-    ctx.stroke();
-  }
-}
-
-document.getElementById("start")!.addEventListener("click", () => void train());
-document.getElementById("stop")!.addEventListener("click", () => controller?.abort(new Error("stopped")));
+$("controls").addEventListener("submit", (e) => {
+  e.preventDefault();
+  void train();
+});
+$("stop").addEventListener("click", () => controller?.abort(new Error("stopped")));
 void train();

@@ -1,4 +1,4 @@
 // The demo's training worker: all of it is the library's helper.
-import { serveTraining } from "../../src/worker.js";
+import { serveTraining } from "mdn-wasm/worker";
 
 serveTraining();
