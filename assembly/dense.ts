@@ -20,7 +20,7 @@
 // ---------------------------------------------------------------------------------------------
 
 /** out (N, O) = inp (N, I) . w (I, O) + b (O); overwrites out. */
-export function dense_forward_scalar(out: usize, inp: usize, w: usize, b: usize, N: i32, I: i32, O: i32): void {
+export function dense_forward_scalar(out: usize, inp: usize, w: usize, b: usize, N: i32, I: i32, O: i32, work: usize): void {
   checkShapes(out, inp, w, b, N, I, O);
   for (let n = 0; n < N; n++) {
     const inp_n = inp + (<usize>(n * I) << 2);
@@ -41,7 +41,7 @@ export function dense_forward_scalar(out: usize, inp: usize, w: usize, b: usize,
  * db (O) += sum_n dout[n, :].
  */
 export function dense_backward_scalar(
-  dinp: usize, dw: usize, db: usize, dout: usize, inp: usize, w: usize, N: i32, I: i32, O: i32,
+  dinp: usize, dw: usize, db: usize, dout: usize, inp: usize, w: usize, N: i32, I: i32, O: i32, work: usize,
 ): void {
   checkShapes(dout, inp, w, db, N, I, O);
   assert((dw & 15) == 0 && (dinp & 15) == 0, "dense: buffers must be 16-byte aligned");
@@ -93,11 +93,12 @@ function checkShapes(out: usize, inp: usize, w: usize, b: usize, N: i32, I: i32,
 // ---------------------------------------------------------------------------------------------
 
 /** out (N, O) = inp (N, I) . w (I, O) + b (O); overwrites out. */
-export function dense_forward(out: usize, inp: usize, w: usize, b: usize, N: i32, I: i32, O: i32): void {
+export function dense_forward(out: usize, inp: usize, w: usize, b: usize, N: i32, I: i32, O: i32, work: usize): void {
   checkShapes(out, inp, w, b, N, I, O);
+  checkWork(work);
   // Under one vector of outputs there is nothing to vectorise over.
   if (O < 4) {
-    dense_forward_scalar(out, inp, w, b, N, I, O);
+    dense_forward_scalar(out, inp, w, b, N, I, O, work);
     return;
   }
   if (I <= 2) {
@@ -105,7 +106,7 @@ export function dense_forward(out: usize, inp: usize, w: usize, b: usize, N: i32
     return;
   }
   // Rows of A are rows of inp (stride I, k = i steps 1); C0 is the bias on every row (stride 0).
-  gemm(out, O, b, 0, inp, I, 1, w, O, N, I);
+  gemm(out, O, b, 0, inp, I, 1, w, O, N, I, work);
 }
 
 /**
@@ -192,17 +193,18 @@ function dwSmallI(dw: usize, db: usize, dout: usize, inp: usize, N: i32, I: i32,
  * db (O) += sum_n dout[n, :].
  */
 export function dense_backward(
-  dinp: usize, dw: usize, db: usize, dout: usize, inp: usize, w: usize, N: i32, I: i32, O: i32,
+  dinp: usize, dw: usize, db: usize, dout: usize, inp: usize, w: usize, N: i32, I: i32, O: i32, work: usize,
 ): void {
   checkShapes(dout, inp, w, db, N, I, O);
+  checkWork(work);
   assert((dw & 15) == 0 && (dinp & 15) == 0, "dense: buffers must be 16-byte aligned");
   if (O < 4) {
-    dense_backward_scalar(dinp, dw, db, dout, inp, w, N, I, O);
+    dense_backward_scalar(dinp, dw, db, dout, inp, w, N, I, O, work);
     return;
   }
   if (dinp != 0) {
     // gemm needs 4 columns (inputs, here); narrower layers (the first, usually skipped) go scalar.
-    if (I >= 4) dinp_gemm(dinp, dout, w, N, I, O);
+    if (I >= 4) dinp_gemm(dinp, dout, w, N, I, O, work);
     else dinp_scalar(dinp, dout, w, N, I, O);
   }
   if (I <= 2 && (O & 3) == 0) {
@@ -210,11 +212,11 @@ export function dense_backward(
     return;
   }
   // dw = dw + inp^T . dout: rows of A are columns of inp (stride 1, k = n steps I).
-  gemm(dw, O, dw, O, inp, 1, I, dout, O, I, N);
+  gemm(dw, O, dw, O, inp, 1, I, dout, O, I, N, work);
   // db = db + ones (1, N) . dout: A is one 1.0 (both strides 0), and 1 * x == x exactly, so this is
   // the scalar twin's sum in order of n, with 4 independent accumulators per 16 columns instead of
   // one serial chain of adds per 4.
-  gemm(db, O, db, O, ONE, 0, 0, dout, O, 1, N);
+  gemm(db, O, db, O, ONE, 0, 0, dout, O, 1, N, work);
 }
 
 /**
@@ -230,7 +232,6 @@ function tailMask(r: i32): v128 {
 
 /** Bytes of the buffer that holds one block of k of B, packed into 8-column panels (half of L2). */
 const PACK_BYTES = 256 * 1024;
-const PACK: usize = memory.data(PACK_BYTES, 16);
 
 /**
  * C (M, P) = C0 + A (M, K) . B (K, P), P >= 4, all strides in elements:
@@ -251,11 +252,11 @@ const PACK: usize = memory.data(PACK_BYTES, 16);
  * the f32 partial sum, the next reloads it exactly), so the result is bit-identical either way.
  */
 function gemm(
-  c: usize, cs: i32, c0: usize, c0s: i32, a: usize, ars: i32, ak: i32, b: usize, P: i32, M: i32, K: i32,
+  c: usize, cs: i32, c0: usize, c0s: i32, a: usize, ars: i32, ak: i32, b: usize, P: i32, M: i32, K: i32, work: usize,
 ): void {
   // Small products keep B in cache as it is; blocking pays once B outgrows L1/L2 and M reuses it.
   if (M >= 16 && <i64>K * <i64>P > 16384) {
-    gemmBlocked(c, cs, c0, c0s, a, ars, ak, b, P, M, K);
+    gemmBlocked(c, cs, c0, c0s, a, ars, ak, b, P, M, K, work);
     return;
   }
   const csB = <usize>cs << 2;
@@ -299,7 +300,23 @@ const KC = 256;
 const NC = PACK_BYTES / (KC * 4);
 /** Rows of A per packed block: MC x KC floats (64 KiB, in L2) in strips of 4 rows, k-major. */
 const MC = 64;
-const APACK: usize = memory.data(MC * KC * 4, 16);
+/**
+ * The work region the host plans for dense_forward and dense_backward (src/engine/kernels.ts
+ * DENSE_WORK_BYTES): PACK (PACK_BYTES) then APACK (MC x KC floats). Scratch comes from the caller,
+ * never from a static address, so two instances over one shared memory can multiply at once.
+ */
+export const DENSE_WORK_BYTES: i32 = PACK_BYTES + MC * KC * 4;
+// @ts-ignore: decorator
+@inline
+function apack(work: usize): usize {
+  return work + PACK_BYTES;
+}
+
+// @ts-ignore: decorator
+@inline
+function checkWork(work: usize): void {
+  assert(work != 0 && (work & 15) == 0, "dense: work must be non-zero and 16-byte aligned");
+}
 /** A row of ones for db (see `dense_backward`). */
 const ONE: usize = memory.data<f32>([1]);
 
@@ -313,7 +330,7 @@ const ONE: usize = memory.data<f32>([1]);
  * ones from C. Columns past the last whole panel (P % 8) run after all blocks, unblocked, as in `gemm`.
  */
 function gemmBlocked(
-  c: usize, cs: i32, c0: usize, c0s: i32, a: usize, ars: i32, ak: i32, b: usize, P: i32, M: i32, K: i32,
+  c: usize, cs: i32, c0: usize, c0s: i32, a: usize, ars: i32, ak: i32, b: usize, P: i32, M: i32, K: i32, work: usize,
 ): void {
   const csB = <usize>cs << 2;
   const arsB = <usize>ars << 2;
@@ -330,7 +347,7 @@ function gemmBlocked(
       const fromsB = k0 == 0 ? <usize>c0s << 2 : csB;
       let src = b + <usize>k0 * bkB + (<usize>pc << 2);
       for (let k = 0; k < kc; k++) {
-        let dst = PACK + (<usize>k << 5);
+        let dst = work + (<usize>k << 5);
         for (let p = 0; p < nc; p += 8) {
           const off = <usize>p << 2;
           v128.store(dst, v128.load(src + off));
@@ -341,11 +358,11 @@ function gemmBlocked(
       }
       for (let m0 = 0; m0 < M; m0 += MC) {
         const mc = min(MC, M - m0);
-        packA(a + <usize>m0 * arsB + <usize>k0 * akB, arsB, akB, mc, kc);
-        let panel = PACK;
+        packA(apack(work), a + <usize>m0 * arsB + <usize>k0 * akB, arsB, akB, mc, kc);
+        let panel = work;
         for (let p = pc; p < pc + nc; p += 8) {
           const off = <usize>p << 2;
-          let strip = APACK;
+          let strip = apack(work);
           for (let m = m0; m < m0 + mc; m += 4) {
             tile4x8(c + <usize>m * csB + off, csB, from + <usize>m * fromsB + off, fromsB, strip, 4, 16,
               panel, 32, kc, min(4, m0 + mc - m), true);
@@ -369,8 +386,7 @@ function gemmBlocked(
  * Copy mc rows x kc of A (byte strides arsB, akB) into APACK as strips of 4 rows: strip s holds rows
  * 4s .. 4s + 3, the 4 values of one k side by side; a short last strip repeats its last row.
  */
-function packA(a: usize, arsB: usize, akB: usize, mc: i32, kc: i32): void {
-  let dst = APACK;
+function packA(dst: usize, a: usize, arsB: usize, akB: usize, mc: i32, kc: i32): void {
   for (let m = 0; m < mc; m += 4) {
     const rows = min(4, mc - m);
     const a_m = a + <usize>m * arsB;
@@ -544,7 +560,7 @@ function tile4x4(
  * from what the last stored, so every dinp[n, i] receives its products in order of o after its old
  * value, exactly as in the scalar twin.
  */
-function dinp_gemm(dinp: usize, dout: usize, w: usize, N: i32, I: i32, O: i32): void {
+function dinp_gemm(dinp: usize, dout: usize, w: usize, N: i32, I: i32, O: i32, work: usize): void {
   const rowO = <usize>O << 2;
   const kBlocks = (O + KC - 1) / KC;
   const kcMax = (O + kBlocks - 1) / kBlocks;
@@ -555,9 +571,9 @@ function dinp_gemm(dinp: usize, dout: usize, w: usize, N: i32, I: i32, O: i32): 
       let ib = min(ibMax, I - i0);
       const rest = I - i0 - ib;
       if (rest > 0 && rest < 4) ib -= 8;
-      transposeBlock(w + (<usize>(i0 * O + k0) << 2), rowO, kc, ib);
+      transposeBlock(apack(work), w + (<usize>(i0 * O + k0) << 2), rowO, kc, ib);
       const c = dinp + (<usize>i0 << 2);
-      gemm(c, I, c, I, dout + (<usize>k0 << 2), O, 1, APACK, ib, N, kc);
+      gemm(c, I, c, I, dout + (<usize>k0 << 2), O, 1, apack(work), ib, N, kc, work);
       i0 += ib;
     }
   }
@@ -568,7 +584,7 @@ function dinp_gemm(dinp: usize, dout: usize, w: usize, N: i32, I: i32, O: i32): 
  * tiles; a last partial tile in either direction moves back to end at the edge and copies some
  * values again, which is harmless.
  */
-function transposeBlock(w: usize, rowO: usize, kc: i32, ib: i32): void {
+function transposeBlock(apack: usize, w: usize, rowO: usize, kc: i32, ib: i32): void {
   const ibB = <usize>ib << 2;
   for (let p = 0; p < ib; p += 4) {
     const p0 = min(p, ib - 4);
@@ -580,7 +596,7 @@ function transposeBlock(w: usize, rowO: usize, kc: i32, ib: i32): void {
       // t01 = [r0[0], r1[0], r0[1], r1[1]] ..., then column j = [r0[j], r1[j], r2[j], r3[j]].
       const t01 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t23 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
       const u01 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), u23 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-      const dst = APACK + <usize>k0 * ibB + (<usize>p0 << 2);
+      const dst = apack + <usize>k0 * ibB + (<usize>p0 << 2);
       v128.store(dst, v128.shuffle<f32>(t01, t23, 0, 1, 4, 5));
       v128.store(dst + ibB, v128.shuffle<f32>(t01, t23, 2, 3, 6, 7));
       v128.store(dst + 2 * ibB, v128.shuffle<f32>(u01, u23, 0, 1, 4, 5));

@@ -2,7 +2,7 @@
 // forward and backward, the mixture NLL with gradients, Adam. Each tinybench sample is a loop of
 // calls long enough (~0.5 ms) for the timer; figures are per call.
 import { readFileSync } from "node:fs";
-import { headOf } from "../dist/head.js";
+import { headOf } from "../dist/engine/head.js";
 import { measure } from "./lib.mjs";
 
 const WIDTHS = [32, 128, 256, 512, 1024];

@@ -2,9 +2,9 @@
 // ModelFormatError code; a fuzzer mutating valid files never gets anything but ModelFormatError.
 import { describe, expect, it } from "vitest";
 import { type FileHeader, inspectModel, MDN, MdnError, ModelFormatError, type ModelFormatErrorCode } from "../src/index.js";
-import { PROBE_ROWS, probeRows } from "../src/probe.js";
-import { resolveConfig } from "../src/config.js";
-import { crc32, MAX_HEADER_BYTES } from "../src/io.js";
+import { PROBE_ROWS, probeRows } from "../src/engine/probe.js";
+import { resolveConfig } from "../src/core/config.js";
+import { crc32, MAX_HEADER_BYTES } from "../src/format/modelfile.js";
 import { expectIdentical, regression, testRng } from "./util.js";
 
 /** A small trained model with batch norm, dropout and standardisation: every section non-trivial. */

@@ -46,7 +46,7 @@ describe("package", () => {
     it(`the browser bundle of ${entry} reaches nothing from node: and has no top-level await`, async () => {
       const { code, meta } = await browserBundle(entry);
       const inputs = Object.keys(meta.inputs);
-      expect(inputs).toContain("dist/wasm-inline.js");
+      expect(inputs).toContain("dist/engine/wasm-inline.js");
       expect(inputs.filter((p) => p.startsWith("node:"))).toEqual([]);
       const imports = Object.values(meta.outputs).flatMap((o) => o.imports.map((i) => i.path));
       expect(imports).toEqual([]);

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { MDN } from "../src/index.js";
 import { linearModel, wasmModule } from "./models.js";
-import { temperedWeights } from "../src/sampling.js";
+import { temperedWeights } from "../src/mixture/sampling.js";
 
 const TYPES = ["isotropic", "diagonal", "full"] as const;
 

@@ -19,10 +19,10 @@
 //
 // Anything else is refused with a KerasFormatError naming the layer, before a model is created.
 
-import { DEFAULT_SIGMA_FLOOR, type MDNConfig, numberIn } from "../config.js";
-import { describe, MdnError } from "../errors.js";
-import type { Covariance } from "../head.js";
-import { type CreateOptions, MDN } from "../model.js";
+import { DEFAULT_SIGMA_FLOOR, type MDNConfig, numberIn } from "../core/config.js";
+import { describe, MdnError } from "../core/errors.js";
+import type { Covariance } from "../engine/head.js";
+import { type CreateOptions, MDN } from "../model/mdn.js";
 
 export type KerasFormatErrorCode =
   | "BAD_ARTIFACTS" // not a model.json / ModelArtifacts: no topology, or a malformed weight manifest

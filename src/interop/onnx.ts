@@ -21,9 +21,9 @@
 // (TensorRT, OpenVINO, onnxruntime-web) all run it; onnxruntime 1.30 runs opsets up to 23.
 // Everything is float32 so that GPU providers need no fallback.
 
-import { describe, MdnError } from "../errors.js";
-import { SIGMA_CEILING, triIndex } from "../head.js";
-import { MDN, type Weight } from "../model.js";
+import { describe, MdnError } from "../core/errors.js";
+import { SIGMA_CEILING, triIndex } from "../engine/head.js";
+import { MDN, type Weight } from "../model/mdn.js";
 import { ProtoWriter } from "./protobuf.js";
 
 export const ONNX_OPSET = 17;

@@ -2,23 +2,25 @@
 // Data flows one way: user arrays -> validated and copied once into the arena -> kernels ->
 // results copied out into arrays the caller owns.
 
-import { ensureMemory, formatBytes, Planner, readF32, writeF32 } from "./arena.js";
-import { checkKeys, MAX_ADAM_STEPS, MAX_BATCH, MAX_EPOCHS, MAX_RESULT_VALUES, type MDNConfig, numberIn, oneOf, optionsObject, positiveInt, type ResolvedConfig, resolveConfig } from "./config.js";
-import { checkPair, type Checked, type MatrixLike, sliceRows, toMatrix } from "./data.js";
-import { describe, MdnError, ModelFormatError } from "./errors.js";
-import { initMeansFromTargets } from "./init.js";
-import { flatToSnapshot, loadInto, readNormalization, readResume, readWeights, type ResumeState, snapshotToFlat, trialStep, writeFile, writeWeights } from "./checkpoint.js";
-import { decodeFile, type TrainingInfo } from "./io.js";
-import { instantiateKernels, type Kernels, type Ptr, releaseKernels } from "./kernels.js";
-import { type AdamSettings, checkModelSize, DEFAULT_ADAM, Network, type Scratch } from "./network.js";
-import { PROBE_ROWS, probeInputs, probeProblem } from "./probe.js";
-import { learnNormalization, logScale, type Normalization, standardize, unscaleHead } from "./normalize.js";
-import { type Calibration, calibrationOf, checkHeadFinite, type Engine, headParams, type HeadParams, jointOf, type ModeOptions, mixtureCovariance, mixtureMean, rowModes, type RowModes, toMixture } from "./density.js";
-import { type Prediction, toPrediction } from "./prediction.js";
-import { fitRecalibration, foldRecalibration, type Recalibration } from "./recalibrate.js";
-import { resolveSampleOptions, type SampleOptions, sampleMixture, type Samples } from "./sampling.js";
-import { loadModule, type WasmSource } from "./wasm.js";
-import { type EarlyStoppingOptions, type EarlyStoppingState, type History, type Logs, planTrainArena, readOrder, stageData, type TrainArena, trainLoop, type TrainPlan, type TrainProgress } from "./train.js";
+import { ensureMemory, formatBytes, type InferBuffers, planInference, readF32, writeF32 } from "../engine/arena.js";
+import { checkKeys, MAX_ADAM_STEPS, MAX_BATCH, MAX_EPOCHS, MAX_RESULT_VALUES, type MDNConfig, numberIn, oneOf, optionsObject, positiveInt, type ResolvedConfig, resolveConfig } from "../core/config.js";
+import { checkPair, type Checked, type MatrixLike, sliceRows, toMatrix } from "../core/data.js";
+import { describe, MdnError, ModelFormatError } from "../core/errors.js";
+import { initMeansFromTargets } from "../engine/init.js";
+import { flatToSnapshot, loadInto, readNormalization, readResume, readWeights, type ResumeState, snapshotToFlat, trialStep, writeFile, writeWeights } from "../format/checkpoint.js";
+import { decodeFile, type TrainingInfo } from "../format/modelfile.js";
+import { type Engine, headParams, type HeadParams, jointOf, meanLoss } from "../engine/infer.js";
+import { instantiateKernels, releaseKernels, type ShippedKernels } from "../engine/kernels.js";
+import { type AdamSettings, checkModelSize, DEFAULT_ADAM, Network } from "../engine/network.js";
+import { PROBE_ROWS, probeInputs, probeProblem } from "../engine/probe.js";
+import { learnNormalization, logScale, type Normalization, standardize, unscaleHead } from "../engine/normalize.js";
+import { type Calibration, calibrationOf, type ModeOptions, mixtureCovariance, mixtureMean, rowModes, type RowModes, toMixture } from "../mixture/density.js";
+import { type Prediction, toPrediction } from "../mixture/prediction.js";
+import { fitRecalibration, foldRecalibration, type Recalibration } from "../mixture/recalibrate.js";
+import { resolveSampleOptions, type SampleOptions, sampleRows, type Samples } from "../mixture/sampling.js";
+import { loadModule, type WasmSource } from "../engine/wasm.js";
+import type { EarlyStoppingOptions, EarlyStoppingState, History, Logs, TrainProgress } from "../core/history.js";
+import { planTrainArena, readOrder, stageData, type TrainArena, trainLoop, type TrainPlan } from "../engine/train.js";
 
 export interface OptimizerOptions {
   name?: "adam";
@@ -144,7 +146,7 @@ export class MDN {
   stopTraining = false;
   private disposed = false;
   private training: TrainArena | null = null;
-  private infer: { scratch: Scratch; pi: Ptr; mu: Ptr; sigma: Ptr; end: Ptr } | null = null;
+  private infer: InferBuffers | null = null;
   /** Standardisation statistics once learned (or loaded). */
   private norm: Normalization | null = null;
   /** Training facts over the model's life, as the file header stores them. */
@@ -159,7 +161,7 @@ export class MDN {
   private running: { plan: TrainPlan; epoch: number; step: number } | null = null;
 
   private constructor(
-    private readonly k: Kernels,
+    private readonly k: ShippedKernels,
     private readonly net: Network,
     /** The resolved configuration, defaults filled in (including the seed drawn when none was given). */
     readonly config: ResolvedConfig,
@@ -531,10 +533,10 @@ export class MDN {
     const o = resolveSampleOptions(given);
     const batchSize = given.batchSize as number | undefined;
     const D = this.outputDim;
+    const xs = toMatrix(x, "x", this.inputDim);
     // Each draw is D values and its component: refuse before any row is run.
-    const m = this.mixtureOf(x, batchSize, (rows) => checkResultSize(rows * o.n * (D + 1), "options.n", `${rows} rows x ${o.n} draws x ${D + 1} (D values and a component per draw)`));
-    const e = this.engine(m.N, batchSize);
-    return sampleMixture(e, m, o, e.buffers().end);
+    checkResultSize(xs.rows * o.n * (D + 1), "options.n", `${xs.rows} rows x ${o.n} draws x ${D + 1} (D values and a component per draw)`);
+    return sampleRows(this.engine(xs.rows, batchSize), this.scaledX(xs), this.norm, o);
   }
 
   /** PIT values and central-interval coverage on (x, y) for 1-D targets. */
@@ -592,10 +594,10 @@ export class MDN {
     return toMixture(this.head(xs, batchSize), this.config);
   }
 
-  /** What density.ts and sampling.ts need: kernels, network and inference buffers. */
+  /** What inference in chunks needs (engine/infer.ts): the network and buffers for `cap` rows. */
   private engine(rows: number, batchSize: number | undefined): Engine {
     const cap = this.inferCap(rows, batchSize);
-    return { k: this.k, net: this.net, cfg: this.config, cap, buffers: () => this.inferBuffers(cap) };
+    return { net: this.net, cap, buffers: () => this.inferBuffers(cap) };
   }
 
   /** Mean negative log-likelihood of y given x, in inference mode (no L2 term), in original units. */
@@ -609,18 +611,8 @@ export class MDN {
       xs = this.scaledX(xs);
       ys = this.scaledY(ys);
     }
-    const cap = this.inferCap(xs.rows, o.batchSize as number | undefined);
-    const s = this.inferBuffers(cap).scratch;
-    let sum = 0;
-    for (let start = 0; start < xs.rows; start += cap) {
-      const n = Math.min(cap, xs.rows - start);
-      writeF32(this.k, s.x, xs.data, start * this.inputDim, n * this.inputDim);
-      writeF32(this.k, s.y, ys.data, start * this.outputDim, n * this.outputDim);
-      this.net.forward(s, n, false);
-      checkHeadFinite(this.net, s, n, start);
-      sum += this.net.mixtureLoss(s, n);
-    }
-    return sum / xs.rows + (norm ? logScale(norm) : 0);
+    const s = this.inferBuffers(this.inferCap(xs.rows, o.batchSize as number | undefined)).scratch;
+    return meanLoss(this.net, s, xs.rows, xs.data, ys.data, true) + (norm ? logScale(norm) : 0);
   }
 
   // Standardisation (src/normalize.ts): inputs and targets go in scaled, mixtures come out in
@@ -756,24 +748,14 @@ export class MDN {
   }
 
   /** Inference buffers above the training arena (so predict works inside fit callbacks). */
-  private inferBuffers(cap: number): { scratch: Scratch; pi: Ptr; mu: Ptr; sigma: Ptr; end: Ptr } {
+  private inferBuffers(cap: number): InferBuffers {
     this.assertAlive();
     const base = this.training ? this.training.end : this.net.fixedEnd;
     const cur = this.infer;
     if (cur && cur.scratch.base === base && cur.scratch.cap >= cap) return cur;
-    const b = this.inferPlan(base, Math.max(cap, cur?.scratch.cap ?? 0));
+    const b = planInference(this.net, base, Math.max(cap, cur?.scratch.cap ?? 0));
     ensureMemory(this.k, b.end, "x");
     this.infer = b;
-    return b;
-  }
-
-  /** Where inference buffers for `cap` rows go from `base`: a plan, not memory. */
-  private inferPlan(base: Ptr, cap: number): { scratch: Scratch; pi: Ptr; mu: Ptr; sigma: Ptr; end: Ptr } {
-    const scratch = this.net.planScratch(base, cap, false);
-    const { components: K, outputDim: D } = this.config;
-    const p = new Planner(scratch.end);
-    const b = { scratch, pi: p.take(cap * K), mu: p.take(cap * K * D), sigma: p.take(cap * this.net.S), end: 0 };
-    b.end = p.top;
     return b;
   }
 }

@@ -1,6 +1,7 @@
-// The typed ABI of mdn.wasm: every export's signature and the meaning of each argument.
-// This interface is the single source of truth; assembly/ implements it and the host calls only
-// through it.
+// The typed ABI of the kernels: one interface per build (ShippedKernels: build/mdn.wasm;
+// TestKernels: build/mdn.full.wasm and mdn.debug.wasm), every export's signature and the meaning of
+// each argument, and the constants the host mirrors. assembly/ implements it; the host calls only
+// through ShippedKernels.
 //
 // Pointer contract (see assembly/index.ts): every `Ptr` is a byte offset into the module's linear
 // memory, row-major float32, 16-byte aligned; shapes are given as `name (rows, cols)`; counts are
@@ -16,10 +17,33 @@ export type Ptr = number;
 export const SIGMA_EXP = 0;
 export const SIGMA_SOFTPLUS = 1;
 
+
 /** A hidden layer's activation, for act_dropout_forward (assembly/dropout.ts ACT_*). */
 export const ACT_RELU = 0;
 export const ACT_TANH = 1;
 export const ACT_LINEAR = 2;
+
+// Scratch sizes of the kernels that take a work pointer (assembly/dense.ts, dropout.ts): the host
+// plans one region of THREAD_WORK_BYTES per thread of kernels (src/engine/arena.ts).
+export const DENSE_WORK_BYTES = 256 * 1024 + 64 * 256 * 4;
+export const DROPOUT_WORK_BYTES = 160;
+export const THREAD_WORK_BYTES = DENSE_WORK_BYTES + DROPOUT_WORK_BYTES;
+
+// Settings blocks (assembly/settings.ts): byte offsets of their slots. A layer block holds f32s,
+// one per hidden layer and mode (training: the layer's dropout rate; inference: rate 0).
+export const LAYER_RATE = 0;
+export const LAYER_EPSILON = 4;
+export const LAYER_MOMENTUM = 8;
+export const LAYER_BYTES = 16;
+// The optimizer block holds f64s: Adam's settings and the clipping limit, written once per fit.
+export const OPT_LEARNING_RATE = 0;
+export const OPT_DECAY = 8;
+export const OPT_BETA1 = 16;
+export const OPT_BETA2 = 24;
+export const OPT_EPSILON = 32;
+export const OPT_L2 = 40;
+export const OPT_CLIP_NORM = 48;
+export const OPT_BYTES = 64;
 
 /**
  * The mixture head's kernels in the shipped module (assembly/mixture.ts), one pair per covariance
@@ -54,7 +78,13 @@ export interface MixtureTestKernels {
   mixture_full_params_scalar: MixtureKernels["mixture_iso_params"];
 }
 
-export interface Kernels extends MixtureKernels, MixtureTestKernels {
+/**
+ * The exports of the shipped module, build/mdn.wasm (assembly/index.ts): exactly these, no more and
+ * no fewer (test/abi.test.ts compares them with the module's real exports). The host calls only
+ * these. Every float setting comes from a settings block in memory (LAYER_*, OPT_*, head.ts
+ * HEAD_*), so every call passes integers only.
+ */
+export interface ShippedKernels extends MixtureKernels {
   memory: WebAssembly.Memory;
 
   // memory.ts
@@ -70,21 +100,76 @@ export interface Kernels extends MixtureKernels, MixtureTestKernels {
   // random.ts: state (4) u32, xoshiro128**
   rng_seed(state: Ptr, seed: bigint): void;
   rng_uniform_f64(state: Ptr): number;
-  rng_below(state: Ptr, bound: number): number;
   /** w[r*stride + c] = U(-limit, limit) for r < rows, c < cols. */
   rng_fill_uniform(w: Ptr, rows: number, cols: number, stride: number, limit: number, state: Ptr): void;
   rng_shuffle(idx: Ptr, n: number, state: Ptr): void;
   iota_u32(idx: Ptr, n: number): void;
 
-  // dense.ts: out (N, O) = inp (N, I) . w (I, O) + b (O)
-  dense_forward(out: Ptr, inp: Ptr, w: Ptr, b: Ptr, N: number, I: number, O: number): void;
-  dense_forward_scalar(out: Ptr, inp: Ptr, w: Ptr, b: Ptr, N: number, I: number, O: number): void;
+  // dense.ts: out (N, O) = inp (N, I) . w (I, O) + b (O); work (DENSE_WORK_BYTES) the caller's scratch.
+  dense_forward(out: Ptr, inp: Ptr, w: Ptr, b: Ptr, N: number, I: number, O: number, work: Ptr): void;
   /** dinp (N, I) += dout . w^T (skipped when dinp is 0); dw (I, O) += inp^T . dout; db (O) += sum_n dout. */
-  dense_backward(dinp: Ptr, dw: Ptr, db: Ptr, dout: Ptr, inp: Ptr, w: Ptr, N: number, I: number, O: number): void;
-  dense_backward_scalar(dinp: Ptr, dw: Ptr, db: Ptr, dout: Ptr, inp: Ptr, w: Ptr, N: number, I: number, O: number): void;
+  dense_backward(dinp: Ptr, dw: Ptr, db: Ptr, dout: Ptr, inp: Ptr, w: Ptr, N: number, I: number, O: number, work: Ptr): void;
 
-  // activation.ts: elementwise over n floats (test build only; the host runs them fused with
-  // dropout). Backward reads the forward output.
+  // dropout.ts: a hidden layer's activation (ACT_*) then inverted dropout, over n floats. The mask
+  // m is 0 or 1/(1-rate) (1 when rate is 0); a call with rate > 0 advances the generator at state
+  // by exactly 16 draws, one with rate 0 draws nothing.
+  /** dinp = deriv != 0 ? dout * deriv : 0 (written, not accumulated). */
+  act_dropout_backward(dinp: Ptr, dout: Ptr, deriv: Ptr, n: number): void;
+
+  // sample.ts: out (N, S, D) draws and comp (N, S) i32 their components, from weights w (N, K)
+  // (non-negative, positive row sums), mu (N, K, D) and packed lower-triangular L (N, K, T);
+  // y = mu_k + L_k eps with eps ~ N(0, I) (polar method); state (4) u32 the generator.
+  mixture_sample(out: Ptr, comp: Ptr, w: Ptr, mu: Ptr, L: Ptr, N: number, S: number, K: number, D: number, state: Ptr): void;
+
+  // adam.ts: one flat loop over the parameters with parallel layouts w, g, m, v.
+  /**
+   * Adam (Keras) on the first nKernels parameters with the L2 term and the next nRest without, at
+   * step t >= 1, settings from the optimizer block hp (OPT_*). Returns 1 when every new parameter
+   * and moment is finite, else 0.
+   */
+  adam_step(w: Ptr, g: Ptr, m: Ptr, v: Ptr, nKernels: number, nRest: number, t: number, hp: Ptr): number;
+  /** sum of w^2 over n floats (f64), for the L2 penalty in the reported loss. */
+  sum_squares(w: Ptr, n: number): number;
+
+  // clip.ts
+  /** g (n) *= c / |g| when |g| = sqrt(sum g^2) > c, c = hp's OPT_CLIP_NORM (c <= 0: never). Returns 1 when it scaled, else 0. */
+  clip_global_norm(g: Ptr, n: number, hp: Ptr): number;
+
+  // step.ts: the hidden layers' kernels with their float settings from a layer block ls (LAYER_*).
+  /** out (n) = act(inp) * m; deriv (n) = act'(inp) * m unless deriv is 0; rate = ls's LAYER_RATE; work (DROPOUT_WORK_BYTES). */
+  act_dropout_forward_at(out: Ptr, deriv: Ptr, inp: Ptr, n: number, act: number, ls: Ptr, state: Ptr, work: Ptr): void;
+  // batchnorm.ts through step.ts: x (N, C), per-channel statistics, Keras semantics (biased batch variance).
+  /** Training: mean, var (C) caches of the batch statistics; out = gamma * xhat + beta. */
+  batchnorm_forward_train_at(out: Ptr, mean: Ptr, vari: Ptr, inp: Ptr, gamma: Ptr, beta: Ptr, N: number, C: number, ls: Ptr): void;
+  /** Inference: out = gamma * (inp - moving_mean) / sqrt(moving_var + eps) + beta. */
+  batchnorm_forward_infer_at(out: Ptr, inp: Ptr, gamma: Ptr, beta: Ptr, movingMean: Ptr, movingVar: Ptr, N: number, C: number, ls: Ptr): void;
+  /**
+   * dinp = ... (written, not accumulated; skipped when dinp is 0), dgamma += sum dout * xhat,
+   * dbeta += sum dout (training-mode statistics); xhat recomputed from the forward's inp, mean, vari.
+   * deriv (N, C), unless 0, is the activation's derivative (act_dropout_forward) and dinp then is
+   * the gradient at the activation's input: deriv != 0 ? dinp * deriv : 0. work (3, C) is scratch.
+   */
+  batchnorm_backward_at(dinp: Ptr, dgamma: Ptr, dbeta: Ptr, work: Ptr, dout: Ptr, inp: Ptr, mean: Ptr, vari: Ptr, gamma: Ptr, deriv: Ptr, N: number, C: number, ls: Ptr): void;
+  /** moving = momentum * moving + (1 - momentum) * batch, for mean and variance (C). */
+  batchnorm_update_moving_at(movingMean: Ptr, movingVar: Ptr, mean: Ptr, vari: Ptr, C: number, ls: Ptr): void;
+}
+
+/**
+ * The test build's exports, build/mdn.full.wasm and the asserting build/mdn.debug.wasm
+ * (assembly/full.ts): the shipped kernels plus every _scalar twin, the kernels the step wrappers
+ * call with float arguments, the standalone activations and simdmath arrays, and as globals the
+ * constants the host mirrors (checked against them in test/abi.test.ts).
+ */
+export interface TestKernels extends ShippedKernels, MixtureTestKernels {
+  rng_next_u32(state: Ptr): number;
+  rng_uniform(state: Ptr): number;
+  rng_below(state: Ptr, bound: number): number;
+
+  dense_forward_scalar: ShippedKernels["dense_forward"];
+  dense_backward_scalar: ShippedKernels["dense_backward"];
+
+  // activation.ts: elementwise over n floats (the host runs them fused with dropout). Backward
+  // reads the forward output.
   relu_forward(out: Ptr, inp: Ptr, n: number): void;
   relu_forward_scalar(out: Ptr, inp: Ptr, n: number): void;
   /** dinp += dout * (out > 0) */
@@ -102,73 +187,29 @@ export interface Kernels extends MixtureKernels, MixtureTestKernels {
   linear_backward(dinp: Ptr, dout: Ptr, out: Ptr, n: number): void;
   linear_backward_scalar(dinp: Ptr, dout: Ptr, out: Ptr, n: number): void;
 
-  // dropout.ts: a hidden layer's activation (ACT_*) then inverted dropout, over n floats. The mask
-  // m is 0 or 1/(1-rate) (1 when rate is 0); a call with rate > 0 advances the generator at state
-  // by exactly 16 draws, one with rate 0 draws nothing.
-  /** out (n) = act(inp) * m; deriv (n) = act'(inp) * m unless deriv is 0 (the backward's cache). */
-  act_dropout_forward(out: Ptr, deriv: Ptr, inp: Ptr, n: number, act: number, rate: number, state: Ptr): void;
-  act_dropout_forward_scalar(out: Ptr, deriv: Ptr, inp: Ptr, n: number, act: number, rate: number, state: Ptr): void;
-  /** dinp = deriv != 0 ? dout * deriv : 0 (written, not accumulated). */
-  act_dropout_backward(dinp: Ptr, dout: Ptr, deriv: Ptr, n: number): void;
-  act_dropout_backward_scalar(dinp: Ptr, dout: Ptr, deriv: Ptr, n: number): void;
+  /** act_dropout_forward_at with the rate as an argument. */
+  act_dropout_forward(out: Ptr, deriv: Ptr, inp: Ptr, n: number, act: number, rate: number, state: Ptr, work: Ptr): void;
+  act_dropout_forward_scalar: TestKernels["act_dropout_forward"];
+  act_dropout_backward_scalar: ShippedKernels["act_dropout_backward"];
 
-  // batchnorm.ts: x (N, C), per-channel statistics, Keras semantics (biased batch variance).
-  /** Training: mean, var (C) caches of the batch statistics; out = gamma * xhat + beta. */
+  // batchnorm.ts with epsilon and momentum as arguments.
   batchnorm_forward_train(out: Ptr, mean: Ptr, vari: Ptr, inp: Ptr, gamma: Ptr, beta: Ptr, N: number, C: number, eps: number): void;
-  batchnorm_forward_train_scalar(out: Ptr, mean: Ptr, vari: Ptr, inp: Ptr, gamma: Ptr, beta: Ptr, N: number, C: number, eps: number): void;
-  /** Inference: out = gamma * (inp - moving_mean) / sqrt(moving_var + eps) + beta. */
+  batchnorm_forward_train_scalar: TestKernels["batchnorm_forward_train"];
   batchnorm_forward_infer(out: Ptr, inp: Ptr, gamma: Ptr, beta: Ptr, movingMean: Ptr, movingVar: Ptr, N: number, C: number, eps: number): void;
-  batchnorm_forward_infer_scalar(out: Ptr, inp: Ptr, gamma: Ptr, beta: Ptr, movingMean: Ptr, movingVar: Ptr, N: number, C: number, eps: number): void;
-  /**
-   * dinp = ... (written, not accumulated; skipped when dinp is 0), dgamma += sum dout * xhat,
-   * dbeta += sum dout (training-mode statistics); xhat recomputed from the forward's inp, mean, vari.
-   * deriv (N, C), unless 0, is the activation's derivative (act_dropout_forward) and dinp then is
-   * the gradient at the activation's input: deriv != 0 ? dinp * deriv : 0. work (3, C) is scratch.
-   */
+  batchnorm_forward_infer_scalar: TestKernels["batchnorm_forward_infer"];
   batchnorm_backward(dinp: Ptr, dgamma: Ptr, dbeta: Ptr, work: Ptr, dout: Ptr, inp: Ptr, mean: Ptr, vari: Ptr, gamma: Ptr, deriv: Ptr, N: number, C: number, eps: number): void;
-  batchnorm_backward_scalar(dinp: Ptr, dgamma: Ptr, dbeta: Ptr, work: Ptr, dout: Ptr, inp: Ptr, mean: Ptr, vari: Ptr, gamma: Ptr, deriv: Ptr, N: number, C: number, eps: number): void;
-  /** moving = momentum * moving + (1 - momentum) * batch, for mean and variance (C). */
+  batchnorm_backward_scalar: TestKernels["batchnorm_backward"];
   batchnorm_update_moving(movingMean: Ptr, movingVar: Ptr, mean: Ptr, vari: Ptr, C: number, momentum: number): void;
-  batchnorm_update_moving_scalar(movingMean: Ptr, movingVar: Ptr, mean: Ptr, vari: Ptr, C: number, momentum: number): void;
+  batchnorm_update_moving_scalar: TestKernels["batchnorm_update_moving"];
 
-  // sample.ts: out (N, S, D) draws and comp (N, S) i32 their components, from weights w (N, K)
-  // (non-negative, positive row sums), mu (N, K, D) and packed lower-triangular L (N, K, T);
-  // y = mu_k + L_k eps with eps ~ N(0, I) (polar method); state (4) u32 the generator.
-  mixture_sample(out: Ptr, comp: Ptr, w: Ptr, mu: Ptr, L: Ptr, N: number, S: number, K: number, D: number, state: Ptr): void;
-
-  // step.ts: the training step's kernels with their float settings read from memory (an f32 at
-  // each *At address), so a step's calls pass integers only; each computes exactly what the
-  // kernel it names computes. (The mixture kernels read theirs from the head's settings block.)
-  act_dropout_forward_at(out: Ptr, deriv: Ptr, inp: Ptr, n: number, act: number, rateAt: Ptr, state: Ptr): void;
-  batchnorm_forward_train_at(out: Ptr, mean: Ptr, vari: Ptr, inp: Ptr, gamma: Ptr, beta: Ptr, N: number, C: number, epsAt: Ptr): void;
-  batchnorm_backward_at(dinp: Ptr, dgamma: Ptr, dbeta: Ptr, work: Ptr, dout: Ptr, inp: Ptr, mean: Ptr, vari: Ptr, gamma: Ptr, deriv: Ptr, N: number, C: number, epsAt: Ptr): void;
-  batchnorm_update_moving_at(movingMean: Ptr, movingVar: Ptr, mean: Ptr, vari: Ptr, C: number, momentumAt: Ptr): void;
-
-  // adam.ts: one flat loop over n parameters with parallel layouts w, g, m, v (n).
+  // adam.ts with its settings as arguments.
   /** Keras step size: lr / (1 + decay * (t - 1)) * sqrt(1 - beta2^t) / (1 - beta1^t), t >= 1. */
   adam_lr_t(lr: number, decay: number, beta1: number, beta2: number, t: number): number;
-  /** g' = g + 2 * l2 * w; m = b1 m + (1-b1) g'; v = b2 v + (1-b2) g'^2; w -= lrT * m / (sqrt(v) + eps). */
-  /** Returns 1 when every new w, m and v is finite, else 0. */
+  /** g' = g + 2 * l2 * w; m = b1 m + (1-b1) g'; v = b2 v + (1-b2) g'^2; w -= lrT * m / (sqrt(v) + eps). Returns 1 when all finite. */
   adam_update(w: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lrT: number, beta1: number, beta2: number, eps: number, l2: number): number;
-  /**
-   * adam_update of the first nKernels parameters with l2 and the next nRest without, lrT from
-   * adam_lr_t for step t; hp (6) f64 = lr, decay, beta1, beta2, epsilon, l2 (a 7th, clipNorm, is clip_global_norm's). Integers only, so a
-   * call allocates nothing even where V8 cannot inline it. Returns 1 when every new parameter and
-   * moment is finite, else 0.
-   */
-  adam_step(w: Ptr, g: Ptr, m: Ptr, v: Ptr, nKernels: number, nRest: number, t: number, hp: Ptr): number;
-  adam_update_scalar(w: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lrT: number, beta1: number, beta2: number, eps: number, l2: number): number;
-  /** sum of w^2 over n floats (f64), for the L2 penalty in the reported loss. */
-  sum_squares(w: Ptr, n: number): number;
-  sum_squares_scalar(w: Ptr, n: number): number;
-
-  // clip.ts
-  /**
-   * g (n) *= c / |g| when |g| = sqrt(sum g^2) > c, c = hp[6] (f64 at byte 48 of adam_step's
-   * settings; c <= 0: never). Returns 1 when it scaled, else 0.
-   */
-  clip_global_norm(g: Ptr, n: number, hp: Ptr): number;
-  clip_global_norm_scalar(g: Ptr, n: number, hp: Ptr): number;
+  adam_update_scalar: TestKernels["adam_update"];
+  sum_squares_scalar: ShippedKernels["sum_squares"];
+  clip_global_norm_scalar: ShippedKernels["clip_global_norm"];
 
   // simdmath.ts: elementwise out (n) = f(inp (n)), Cephes-style, SIMD and scalar bit-identical.
   exp_f32_array(out: Ptr, inp: Ptr, n: number): void;
@@ -179,11 +220,30 @@ export interface Kernels extends MixtureKernels, MixtureTestKernels {
   softplus_f32_array_scalar(out: Ptr, inp: Ptr, n: number): void;
   sigmoid_f32_array(out: Ptr, inp: Ptr, n: number): void;
   sigmoid_f32_array_scalar(out: Ptr, inp: Ptr, n: number): void;
+
+  // Constants the host mirrors, as globals (dropout.ts, dense.ts, settings.ts).
+  ACT_RELU: WebAssembly.Global;
+  ACT_TANH: WebAssembly.Global;
+  ACT_LINEAR: WebAssembly.Global;
+  DENSE_WORK_BYTES: WebAssembly.Global;
+  DROPOUT_WORK_BYTES: WebAssembly.Global;
+  LAYER_RATE: WebAssembly.Global;
+  LAYER_EPSILON: WebAssembly.Global;
+  LAYER_MOMENTUM: WebAssembly.Global;
+  LAYER_BYTES: WebAssembly.Global;
+  OPT_LEARNING_RATE: WebAssembly.Global;
+  OPT_DECAY: WebAssembly.Global;
+  OPT_BETA1: WebAssembly.Global;
+  OPT_BETA2: WebAssembly.Global;
+  OPT_EPSILON: WebAssembly.Global;
+  OPT_L2: WebAssembly.Global;
+  OPT_CLIP_NORM: WebAssembly.Global;
+  OPT_BYTES: WebAssembly.Global;
 }
 
 /** The module each instance came from, and at most one spare instance per module. */
-const origin = new WeakMap<Kernels, WebAssembly.Module>();
-const spare = new WeakMap<WebAssembly.Module, Kernels>();
+const origin = new WeakMap<ShippedKernels, WebAssembly.Module>();
+const spare = new WeakMap<WebAssembly.Module, ShippedKernels>();
 /** A disposed model's instance is kept for reuse only while its memory is at most this big. */
 const SPARE_MAX_BYTES = 64 << 20;
 
@@ -191,7 +251,7 @@ const SPARE_MAX_BYTES = 64 << 20;
  * Instantiate the kernels: each live model owns one instance and its memory. A disposed model's
  * instance (see releaseKernels) is handed to the next model made from the same module.
  */
-export async function instantiateKernels(module?: WebAssembly.Module): Promise<Kernels> {
+export async function instantiateKernels(module?: WebAssembly.Module): Promise<ShippedKernels> {
   const mod = module ?? (await loadModule());
   const reused = spare.get(mod);
   if (reused) {
@@ -206,7 +266,7 @@ export async function instantiateKernels(module?: WebAssembly.Module): Promise<K
     throw new Error(`wasm abort: ${asString(memory, message)} at ${asString(memory, file)}:${line}:${column}`);
   };
   const instance = await WebAssembly.instantiate(mod, { env: { abort } });
-  const k = instance.exports as unknown as Kernels;
+  const k = instance.exports as unknown as ShippedKernels;
   memory = k.memory;
   origin.set(k, mod);
   return k;
@@ -225,7 +285,7 @@ function asString(memory: WebAssembly.Memory | undefined, ptr: number): string {
  * stop being inlined and each instance warms up its own JS-to-wasm wrappers (~6 ms of a 60 ms seed
  * fit). (A step passes only integers, so the calls allocate nothing either way: see step.ts.)
  */
-export function releaseKernels(k: Kernels): void {
+export function releaseKernels(k: ShippedKernels): void {
   const mod = origin.get(k);
   if (mod === undefined || spare.has(mod) || k.memory.buffer.byteLength > SPARE_MAX_BYTES) return;
   const base = k.heap_base();

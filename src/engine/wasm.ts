@@ -2,7 +2,7 @@
 // base64) is unpacked with DecompressionStream and compiled once, on first use (no work at import time, nothing for a bundler to copy). Users who
 // host build/mdn.wasm themselves (exported as "mdn-wasm/mdn.wasm") pass a WasmSource instead.
 
-import { describe, MdnError } from "./errors.js";
+import { describe, MdnError } from "../core/errors.js";
 import { WASM_GZIP_BASE64 } from "./wasm-inline.js";
 
 /**
