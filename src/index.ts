@@ -1,6 +1,9 @@
 // mdn-wasm: Mixture Density Networks with WebAssembly SIMD kernels.
 // Importing this module does no work; the embedded wasm is compiled on the first MDN.create.
 
+// The wasm loader first: a bundle then starts with the embedded wasm (see engine/wasm.ts).
+export { loadModule } from "./engine/wasm.js";
+export type { WasmSource } from "./engine/wasm.js";
 export { MDN } from "./model/mdn.js";
 export type { CreateOptions, FitOptions, OptimizerOptions, Prediction, Weight } from "./model/mdn.js";
 export type { Covariance } from "./engine/head.js";
@@ -14,8 +17,6 @@ export type { CheckpointInfo, FileHeader, TensorEntry, TrainingInfo } from "./fo
 export type { Normalization } from "./engine/normalize.js";
 export type { Matrix, MatrixLike } from "./core/data.js";
 export { MdnError, ModelFormatError, NonFiniteError } from "./core/errors.js";
-export { loadModule } from "./engine/wasm.js";
-export type { WasmSource } from "./engine/wasm.js";
 export type { MdnErrorCode, ModelFormatErrorCode, NonFiniteCause, NonFiniteReport } from "./core/errors.js";
 export { adjustedRandScore, normalizedMutualInfoScore } from "./mixture/metrics.js";
 export { dataRng, seedClusters } from "./mixture/datasets.js";
