@@ -1,4 +1,4 @@
-// src/density.ts through the MDN: logProb and responsibilities against the float64 references,
+// src/mixture/density.ts through the MDN: logProb and responsibilities against the float64 references,
 // predict's shapes and summary per covariance type, modes against a brute-force grid search,
 // calibration on data drawn from a known mixture, and typed validation.
 

@@ -1,7 +1,7 @@
 // One test suite for every covariance type of the mixture driver (test/mixture_iso.test.ts,
 // test/mixture_diag.test.ts, test/mixture_full.test.ts): the float64 reference, SIMD against the
 // scalar twin, the fused step against the forward, central differences, extremes, the floor's zero
-// gradient, the work region the host plans (src/head.ts workFloats) and the density integrating
+// gradient, the work region the host plans (src/engine/head.ts workFloats) and the density integrating
 // to 1.
 
 import { describe, expect, it } from "vitest";
@@ -62,7 +62,7 @@ function expectGuard(heap: Heap, ptr: Ptr, n: number, label: string): void {
   expectIdentical(heap.get(ptr + 4 * n, 4), [SENTINEL, SENTINEL, SENTINEL, SENTINEL], `${label} guard`);
 }
 
-/** The head's settings block (src/head.ts HEAD_FLOOR, HEAD_SCALE). */
+/** The head's settings block (src/engine/head.ts HEAD_FLOOR, HEAD_SCALE). */
 function settings(heap: Heap, floor: number, scale: number): Ptr {
   const hs = heap.alloc(4);
   const v = heap.f32(hs, 4);

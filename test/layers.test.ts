@@ -1,8 +1,12 @@
 // src/ in layers (scripts/layers.mjs): imports run one way, down or within a layer, and never in
-// a circle. The checks also run on made-up graphs, so that each is seen to fail.
+// a circle (the checks also run on made-up graphs, so that each is seen to fail); each layer keeps
+// within its code-line budget; src/ imports no package; the formatter does what lint expects.
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { format } from "../scripts/format.mjs";
 import { importCycles, importGraph, LAYERS, layerOf, upwardImports } from "../scripts/layers.mjs";
+import { codeLines, count } from "../scripts/lines.mjs";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const graph = importGraph(root);
@@ -37,5 +41,40 @@ describe("layers of src/", () => {
     ]);
     expect(upwardImports(g)).toEqual([["src/core/errors.ts", "src/engine/train.ts"]]);
     expect(importCycles(g)).toEqual([["src/engine/network.ts", "src/engine/train.ts"]]);
+  });
+});
+
+describe("code-line budgets (scripts/lines.mjs)", () => {
+  it("counts code, not blank lines or comments", () => {
+    const text = ["// a comment", "", "const a = 1; // trailing", "/* block", "   still block */", "/** doc */ const b = 2;", "  /* one line */", "}"].join("\n");
+    expect(codeLines(text)).toBe(3);
+  });
+
+  it("every layer is within its budget (README Layout)", () => {
+    for (const r of count()) expect(r.lines, r.name).toBeLessThanOrEqual(r.budget);
+  });
+});
+
+describe("what src/ imports from outside", () => {
+  it("only node: built-ins and the package's dependencies (none: the shipped code imports no package)", () => {
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+    const allowed = Object.keys(pkg.dependencies ?? {});
+    const bad: string[] = [];
+    for (const f of graph.keys()) {
+      const text = readFileSync(new URL(`../${f}`, import.meta.url), "utf8");
+      for (const m of text.matchAll(/^\s*(?:import|export)\s[^;]*?\sfrom\s+["']([^."'][^"']*)["']/gm)) {
+        if (!m[1]!.startsWith("node:") && !allowed.includes(m[1]!)) bad.push(`${f}: ${m[1]}`);
+      }
+    }
+    expect(bad).toEqual([]);
+    expect(allowed).toEqual([]);
+  });
+});
+
+describe("the formatter (scripts/format.mjs)", () => {
+  it("re-indents and re-spaces TypeScript and AssemblyScript, and leaves formatted text alone", () => {
+    expect(format("a.ts", "function f( a:number ){\n    return a+1\n}")).toBe("function f(a: number) {\n  return a + 1\n}\n");
+    const as = "// @ts-ignore: decorator\n@inline\nexport function g(x: f32): f32 {\n  return <f32>1.0 + x;\n}\n";
+    expect(format("b.ts", as)).toBe(as);
   });
 });

@@ -1,4 +1,4 @@
-// src/sampling.ts and assembly/sample.ts through the MDN: moments within 4 standard errors of
+// src/mixture/sampling.ts and assembly/sample.ts through the MDN: moments within 4 standard errors of
 // mean/covariance, a chi-square test of component counts against the tempered weights, rows that
 // never mix, the T -> 0 limits, and bit-reproducibility.
 

@@ -47,9 +47,9 @@ export const OPT_BYTES = 64;
 
 /**
  * The mixture head's kernels in the shipped module (assembly/mixture.ts), one pair per covariance
- * type t (iso, diag, full; src/head.ts binds a type's pair). a (N, P) raw head outputs with
+ * type t (iso, diag, full; src/engine/head.ts binds a type's pair). a (N, P) raw head outputs with
  * P = K + K*D + K*Sk, each row [pi logits (K) | mu (K, D) | sigma block (K, Sk)]; y (N, D)
- * targets. Integers only: floats come from hs, the head's settings block (src/head.ts HEAD_FLOOR,
+ * targets. Integers only: floats come from hs, the head's settings block (src/engine/head.ts HEAD_FLOOR,
  * HEAD_SCALE), and work is the scratch of headOf(...).workFloats(K, D) floats the host plans.
  */
 export interface MixtureKernels {

@@ -58,7 +58,7 @@ export class Network {
   readonly tensors: Tensor[] = [];
   private f64 = new Float64Array(0);
   private f32v = new Float32Array(0);
-  /** The covariance type's Head (src/head.ts). */
+  /** The covariance type's Head (src/engine/head.ts). */
   readonly covariance: Head;
   readonly P: number;
   /** Floats of the sigma block per row: K * Sk. */

@@ -87,7 +87,7 @@ export function standardize(m: Checked, mean: Float32Array, std: Float32Array): 
 
 /**
  * A head's means (N, K, D) and sigma blocks back to original units, in place: mu = mu' std + mean,
- * and each block as its covariance type's Head says (src/head.ts unscale). Throws MdnError
+ * and each block as its covariance type's Head says (src/engine/head.ts unscale). Throws MdnError
  * NON_FINITE naming the row of x whose mixture overflows float32 in original units.
  */
 export function unscaleHead(n: Normalization, h: { N: number; mu: Float32Array; scale: Float32Array }, covariance: Covariance, D: number, firstRow = 0): void {

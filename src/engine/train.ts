@@ -45,7 +45,7 @@ export interface TrainPlan {
   lossOffset: number;
   /** The standardisation this fit trains with (null: none). */
   norm: Normalization | null;
-  /** The probe batch as the network sees it (src/probe.ts). */
+  /** The probe batch as the network sees it (src/engine/probe.ts). */
   probeX: Float32Array;
   /** Checked between batches; lets dispose() or `model.stopTraining` end the loop. */
   shouldStop: () => boolean;
@@ -134,7 +134,7 @@ const CHECK_ROWS = 8;
 
 /**
  * Whether the current weights are good: a finite inference-mode loss on up to CHECK_ROWS rows of
- * batch `b`, staged in the scratch, and finite predictions on the probe batch (src/probe.ts).
+ * batch `b`, staged in the scratch, and finite predictions on the probe batch (src/engine/probe.ts).
  */
 function weightsGood(net: Network, plan: TrainPlan, ar: TrainArena, b: number): boolean {
   const s = ar.scratch;

@@ -24,7 +24,7 @@
 // memory need, tensor table (names and shapes derived from the config, byte lengths, offsets with
 // overflow-safe arithmetic, bounds, overlap, gaps), exact total length, checksum, then the values
 // (finite weights, usable normalisation, non-negative moving variances, generator and training
-// state). MDN.load then builds the model and runs it on the probe batch (src/probe.ts): a file
+// state). MDN.load then builds the model and runs it on the probe batch (src/engine/probe.ts): a file
 // that loads predicts finite numbers there, and a checkpoint can take a training step.
 
 import { formatBytes } from "../engine/arena.js";

@@ -123,7 +123,7 @@ export class MDN {
   }
 
   /**
-   * A file that loads must predict finite numbers on the probe batch (src/probe.ts), with its
+   * A file that loads must predict finite numbers on the probe batch (src/engine/probe.ts), with its
    * weights and with the best weights a checkpoint may restore, and a checkpoint's training state
    * must take one step there (Adam's defaults, targets at the predicted means) and still predict.
    */
@@ -343,7 +343,7 @@ export class MDN {
     return toPrediction(this.head(xs, o.batchSize as number | undefined), this.config);
   }
 
-  // The probabilistic API (src/density.ts, src/sampling.ts). Inputs are validated here, before
+  // The probabilistic API (src/mixture/density.ts, src/mixture/sampling.ts). Inputs are validated here, before
   // any kernel runs; results are copies the caller owns.
 
   /** log p(y_n | x_n) per row (N). */
@@ -398,7 +398,7 @@ export class MDN {
     return Array.from({ length: m.N }, (_, n) => rowModes(m, n, { tol, mergeTol, maxIter }));
   }
 
-  /** Draws y ~ p(y | x) per row with temperatures; see src/sampling.ts and the README. */
+  /** Draws y ~ p(y | x) per row with temperatures; see src/mixture/sampling.ts and the README. */
   sample(x: MatrixLike, options: SampleOptions & { batchSize?: number } = {}): Samples {
     const given = this.options(options, SAMPLE_KEYS);
     const o = resolveSampleOptions(given);
@@ -431,7 +431,7 @@ export class MDN {
    * Fit a scale s on every sigma (or Cholesky factor L) and, unless `temperature` is false, a
    * temperature T on the mixing weights (pi^(1/T), renormalised) by maximum likelihood on held-out
    * rows (x, y) the model was not trained on, and fold them into the head's weights, so every
-   * method and `save()` carry them (src/recalibrate.ts). Needs sigma activation "exp".
+   * method and `save()` carry them (src/mixture/recalibrate.ts). Needs sigma activation "exp".
    */
   recalibrate(x: MatrixLike, y: MatrixLike, options: { temperature?: boolean; batchSize?: number } = {}): Recalibration {
     this.assertAlive();
@@ -486,7 +486,7 @@ export class MDN {
     return meanLoss(this.net, s, xs.rows, xs.data, ys.data, true) + (norm ? logScale(norm) : 0);
   }
 
-  // Standardisation (src/normalize.ts): inputs and targets go in scaled, mixtures come out in
+  // Standardisation (src/engine/normalize.ts): inputs and targets go in scaled, mixtures come out in
   // original units.
   private scaledX(xs: Checked): Checked {
     return this.norm ? standardize(xs, this.norm.xMean, this.norm.xStd) : xs;
@@ -523,7 +523,7 @@ export class MDN {
   /**
    * Replace every weight; the list must match getWeights() in names and shapes (a name or shape
    * left out is not checked), the values must be finite float32 numbers and the weights must
-   * predict finite numbers on the probe batch (src/probe.ts). All or nothing.
+   * predict finite numbers on the probe batch (src/engine/probe.ts). All or nothing.
    */
   setWeights(weights: ReadonlyArray<{ name?: string; shape?: readonly number[]; data: ArrayLike<number> }>): void {
     this.assertAlive();
