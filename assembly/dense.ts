@@ -567,7 +567,7 @@ function dinp_gemm(dinp: usize, dout: usize, w: usize, N: i32, I: i32, O: i32, w
   const ibMax = (MC * KC / kcMax) & ~7;
   for (let k0 = 0; k0 < O; k0 += kcMax) {
     const kc = min(kcMax, O - k0);
-    for (let i0 = 0; i0 < I; ) {
+    for (let i0 = 0; i0 < I;) {
       let ib = min(ibMax, I - i0);
       const rest = I - i0 - ib;
       if (rest > 0 && rest < 4) ib -= 8;

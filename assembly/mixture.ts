@@ -61,7 +61,8 @@
 import { exp_f32, exp_f32x4, log_f32, log_f32x4 } from "./simdmath";
 import {
   check_contract, check_loss, check_optional, HALF_LOG_2PI, HEAD_FLOOR, HEAD_SCALE, LOGN_MIN, max_f32, normalize_joint_f32, pmax_f32, scatter,
-  softmax_tile, sum_exp_f32, sum_lanes_f64, tile_load, tile_max, tile_store } from "./lanes";
+  softmax_tile, sum_exp_f32, sum_lanes_f64, tile_load, tile_max, tile_store
+} from "./lanes";
 import { Iso } from "./mixture_iso";
 import { Diag } from "./mixture_diag";
 import { Full } from "./mixture_full";

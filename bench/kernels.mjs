@@ -31,7 +31,7 @@ function arena(k, base) {
 /** Calls per sample so that one sample takes about 0.5 ms. */
 function repsFor(fn) {
   let reps = 1;
-  for (;;) {
+  for (; ;) {
     const t0 = performance.now();
     for (let i = 0; i < reps; i++) fn();
     if (performance.now() - t0 > 0.5) return reps;

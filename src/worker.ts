@@ -271,7 +271,7 @@ export function trainInWorker(worker: WorkerPort | NodeWorkerPort, request: Trai
       const lm = locks();
       if (!locked || !lockName || !lm) return;
       // Granted only once the worker lets go: before release, that means it has ended.
-      lm.request(lockName, { signal: lockWait.signal }, () => fail(new WorkerError("WORKER_EXITED", "the worker ended (terminated or closed) before its result"))).catch(() => {});
+      lm.request(lockName, { signal: lockWait.signal }, () => fail(new WorkerError("WORKER_EXITED", "the worker ended (terminated or closed) before its result"))).catch(() => { });
     };
     const unlisten = port.listen({
       message(data) {

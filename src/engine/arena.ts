@@ -29,7 +29,7 @@ export function bytesFor(floats: number): number {
 
 /** Hands out 16-byte aligned regions from a base; a plan, not memory. */
 export class Planner {
-  constructor(public top: number) {}
+  constructor(public top: number) { }
   take(floats: number): Ptr {
     const p = this.top;
     this.top += bytesFor(floats);

@@ -186,7 +186,7 @@ function makeYielder(): { next: () => Promise<void>; close: () => void } {
   // Looked up on globalThis so browser builds need no Node types or polyfills.
   const setImmediateFn = (globalThis as { setImmediate?: (cb: () => void) => unknown }).setImmediate;
   if (typeof setImmediateFn === "function") {
-    return { next: () => new Promise((r) => setImmediateFn(r)), close: () => {} };
+    return { next: () => new Promise((r) => setImmediateFn(r)), close: () => { } };
   }
   if (typeof MessageChannel === "function") {
     const ch = new MessageChannel();
@@ -205,7 +205,7 @@ function makeYielder(): { next: () => Promise<void>; close: () => void } {
       close: () => ch.port1.close(),
     };
   }
-  return { next: () => new Promise((r) => setTimeout(r, 0)), close: () => {} };
+  return { next: () => new Promise((r) => setTimeout(r, 0)), close: () => { } };
 }
 
 export async function trainLoop(net: Network, plan: TrainPlan, ar: TrainArena, progress: TrainProgress): Promise<History> {

@@ -62,7 +62,7 @@ export class MDN {
     private readonly net: Network,
     /** The resolved configuration, defaults filled in (including the seed drawn when none was given). */
     readonly config: ResolvedConfig,
-  ) {}
+  ) { }
 
   /** Validate the config, instantiate the kernels and initialise the weights from the seed. */
   static async create(config: MDNConfig, options: CreateOptions = {}): Promise<MDN> {
