@@ -1,5 +1,5 @@
 // Between a model and its file: which tensors a model or checkpoint file holds and where their bytes
-// live in the arena. The byte format itself is io.ts; the training loop's state is train.ts.
+// live in the arena. The byte format itself is modelfile.ts; the training loop's state is engine/train.ts.
 //
 // A model file holds the weights (trainable and moving statistics), the normalisation statistics,
 // the generator state and training facts. A checkpoint adds what resuming needs to continue exactly

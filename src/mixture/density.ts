@@ -1,7 +1,7 @@
 // The conditional density p(y | x) of a trained MDN as a mathematical object: log densities,
-// responsibilities, moments, modes and calibration, batched over rows. The kernels give the head's
-// parameters and the per-row NLL and responsibilities; everything else here is float64 host math
-// on those parameters (small: K components of dimension D per row).
+// moments, modes and calibration, batched over rows. The engine gives the head's parameters and
+// the per-row NLL and responsibilities (engine/infer.ts); this file is float64 host math on those
+// parameters (small: K components of dimension D per row).
 //
 // Every covariance type is held as a packed lower-triangular Cholesky factor L per component
 // (isotropic: sigma I, diagonal: diag(sigma), full: the learned L), so one code path serves all:
