@@ -106,7 +106,8 @@ export function dense_forward(out: usize, inp: usize, w: usize, b: usize, N: i32
     return;
   }
   // Rows of A are rows of inp (stride I, k = i steps 1); C0 is the bias on every row (stride 0).
-  gemm(out, O, b, 0, inp, I, 1, w, O, N, I, work);
+  pack = work;
+  gemm(out, O, b, 0, inp, I, 1, w, O, N, I);
 }
 
 /**
@@ -197,6 +198,7 @@ export function dense_backward(
 ): void {
   checkShapes(dout, inp, w, db, N, I, O);
   checkWork(work);
+  pack = work;
   assert((dw & 15) == 0 && (dinp & 15) == 0, "dense: buffers must be 16-byte aligned");
   if (O < 4) {
     dense_backward_scalar(dinp, dw, db, dout, inp, w, N, I, O, work);
@@ -204,7 +206,7 @@ export function dense_backward(
   }
   if (dinp != 0) {
     // gemm needs 4 columns (inputs, here); narrower layers (the first, usually skipped) go scalar.
-    if (I >= 4) dinp_gemm(dinp, dout, w, N, I, O, work);
+    if (I >= 4) dinp_gemm(dinp, dout, w, N, I, O);
     else dinp_scalar(dinp, dout, w, N, I, O);
   }
   if (I <= 2 && (O & 3) == 0) {
@@ -212,11 +214,11 @@ export function dense_backward(
     return;
   }
   // dw = dw + inp^T . dout: rows of A are columns of inp (stride 1, k = n steps I).
-  gemm(dw, O, dw, O, inp, 1, I, dout, O, I, N, work);
+  gemm(dw, O, dw, O, inp, 1, I, dout, O, I, N);
   // db = db + ones (1, N) . dout: A is one 1.0 (both strides 0), and 1 * x == x exactly, so this is
   // the scalar twin's sum in order of n, with 4 independent accumulators per 16 columns instead of
   // one serial chain of adds per 4.
-  gemm(db, O, db, O, ONE, 0, 0, dout, O, 1, N, work);
+  gemm(db, O, db, O, ONE, 0, 0, dout, O, 1, N);
 }
 
 /**
@@ -252,11 +254,11 @@ const PACK_BYTES = 256 * 1024;
  * the f32 partial sum, the next reloads it exactly), so the result is bit-identical either way.
  */
 function gemm(
-  c: usize, cs: i32, c0: usize, c0s: i32, a: usize, ars: i32, ak: i32, b: usize, P: i32, M: i32, K: i32, work: usize,
+  c: usize, cs: i32, c0: usize, c0s: i32, a: usize, ars: i32, ak: i32, b: usize, P: i32, M: i32, K: i32,
 ): void {
   // Small products keep B in cache as it is; blocking pays once B outgrows L1/L2 and M reuses it.
   if (M >= 16 && <i64>K * <i64>P > 16384) {
-    gemmBlocked(c, cs, c0, c0s, a, ars, ak, b, P, M, K, work);
+    gemmBlocked(c, cs, c0, c0s, a, ars, ak, b, P, M, K);
     return;
   }
   const csB = <usize>cs << 2;
@@ -306,11 +308,13 @@ const MC = 64;
  * never from a static address, so two instances over one shared memory can multiply at once.
  */
 export const DENSE_WORK_BYTES: i32 = PACK_BYTES + MC * KC * 4;
-// @ts-ignore: decorator
-@inline
-function apack(work: usize): usize {
-  return work + PACK_BYTES;
-}
+/**
+ * The work region of the running dense_forward or dense_backward call: PACK at pack, APACK at
+ * pack + PACK_BYTES. Set from the work argument on entry; a module global, so per instance (per
+ * thread), and read by the packing loops instead of passed down: one more pointer argument kept
+ * live across gemmBlocked's tiles cost 4% of a 4096 x 256 x 256 forward in V8.
+ */
+let pack: usize = 0;
 
 // @ts-ignore: decorator
 @inline
@@ -330,7 +334,7 @@ const ONE: usize = memory.data<f32>([1]);
  * ones from C. Columns past the last whole panel (P % 8) run after all blocks, unblocked, as in `gemm`.
  */
 function gemmBlocked(
-  c: usize, cs: i32, c0: usize, c0s: i32, a: usize, ars: i32, ak: i32, b: usize, P: i32, M: i32, K: i32, work: usize,
+  c: usize, cs: i32, c0: usize, c0s: i32, a: usize, ars: i32, ak: i32, b: usize, P: i32, M: i32, K: i32,
 ): void {
   const csB = <usize>cs << 2;
   const arsB = <usize>ars << 2;
@@ -347,7 +351,7 @@ function gemmBlocked(
       const fromsB = k0 == 0 ? <usize>c0s << 2 : csB;
       let src = b + <usize>k0 * bkB + (<usize>pc << 2);
       for (let k = 0; k < kc; k++) {
-        let dst = work + (<usize>k << 5);
+        let dst = pack + (<usize>k << 5);
         for (let p = 0; p < nc; p += 8) {
           const off = <usize>p << 2;
           v128.store(dst, v128.load(src + off));
@@ -358,11 +362,11 @@ function gemmBlocked(
       }
       for (let m0 = 0; m0 < M; m0 += MC) {
         const mc = min(MC, M - m0);
-        packA(apack(work), a + <usize>m0 * arsB + <usize>k0 * akB, arsB, akB, mc, kc);
-        let panel = work;
+        packA(a + <usize>m0 * arsB + <usize>k0 * akB, arsB, akB, mc, kc);
+        let panel = pack;
         for (let p = pc; p < pc + nc; p += 8) {
           const off = <usize>p << 2;
-          let strip = apack(work);
+          let strip = pack + PACK_BYTES;
           for (let m = m0; m < m0 + mc; m += 4) {
             tile4x8(c + <usize>m * csB + off, csB, from + <usize>m * fromsB + off, fromsB, strip, 4, 16,
               panel, 32, kc, min(4, m0 + mc - m), true);
@@ -386,7 +390,8 @@ function gemmBlocked(
  * Copy mc rows x kc of A (byte strides arsB, akB) into APACK as strips of 4 rows: strip s holds rows
  * 4s .. 4s + 3, the 4 values of one k side by side; a short last strip repeats its last row.
  */
-function packA(dst: usize, a: usize, arsB: usize, akB: usize, mc: i32, kc: i32): void {
+function packA(a: usize, arsB: usize, akB: usize, mc: i32, kc: i32): void {
+  let dst = pack + PACK_BYTES;
   for (let m = 0; m < mc; m += 4) {
     const rows = min(4, mc - m);
     const a_m = a + <usize>m * arsB;
@@ -560,7 +565,7 @@ function tile4x4(
  * from what the last stored, so every dinp[n, i] receives its products in order of o after its old
  * value, exactly as in the scalar twin.
  */
-function dinp_gemm(dinp: usize, dout: usize, w: usize, N: i32, I: i32, O: i32, work: usize): void {
+function dinp_gemm(dinp: usize, dout: usize, w: usize, N: i32, I: i32, O: i32): void {
   const rowO = <usize>O << 2;
   const kBlocks = (O + KC - 1) / KC;
   const kcMax = (O + kBlocks - 1) / kBlocks;
@@ -571,9 +576,9 @@ function dinp_gemm(dinp: usize, dout: usize, w: usize, N: i32, I: i32, O: i32, w
       let ib = min(ibMax, I - i0);
       const rest = I - i0 - ib;
       if (rest > 0 && rest < 4) ib -= 8;
-      transposeBlock(apack(work), w + (<usize>(i0 * O + k0) << 2), rowO, kc, ib);
+      transposeBlock(w + (<usize>(i0 * O + k0) << 2), rowO, kc, ib);
       const c = dinp + (<usize>i0 << 2);
-      gemm(c, I, c, I, dout + (<usize>k0 << 2), O, 1, apack(work), ib, N, kc, work);
+      gemm(c, I, c, I, dout + (<usize>k0 << 2), O, 1, pack + PACK_BYTES, ib, N, kc);
       i0 += ib;
     }
   }
@@ -584,7 +589,8 @@ function dinp_gemm(dinp: usize, dout: usize, w: usize, N: i32, I: i32, O: i32, w
  * tiles; a last partial tile in either direction moves back to end at the edge and copies some
  * values again, which is harmless.
  */
-function transposeBlock(apack: usize, w: usize, rowO: usize, kc: i32, ib: i32): void {
+function transposeBlock(w: usize, rowO: usize, kc: i32, ib: i32): void {
+  const apack = pack + PACK_BYTES;
   const ibB = <usize>ib << 2;
   for (let p = 0; p < ib; p += 4) {
     const p0 = min(p, ib - 4);
