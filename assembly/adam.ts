@@ -18,6 +18,8 @@
 // adam_update runs the same float32 operations in the same order as its scalar twin (no fused
 // multiply-add in wasm SIMD), so the two agree bit for bit.
 
+import { OPT_BETA1, OPT_BETA2, OPT_DECAY, OPT_EPSILON, OPT_L2, OPT_LEARNING_RATE } from "./settings";
+
 // @ts-ignore: decorator
 @inline
 function aligned(ptr: usize): bool {
@@ -180,18 +182,18 @@ function adam_region(
 
 /**
  * One Adam step of a whole trainable region: the first nKernels parameters with the L2 term, the
- * next nRest without, in one pass (adam_region). The settings come from memory, hp (6) f64 = lr,
- * decay, beta1, beta2, epsilon, l2, and t is the step (>= 1), so the host passes only integers: V8
+ * next nRest without, in one pass (adam_region). The settings come from memory, the optimizer block
+ * hp (settings.ts OPT_*), and t is the step (>= 1), so the host passes only integers: V8
  * boxes every double argument of a call it does not inline (any call site that has seen two
  * models' instances). The same conversions to float32 as a host passing the values to
  * adam_update, so the same bits. Returns true when every new parameter and moment is finite.
  */
 export function adam_step(w: usize, g: usize, m: usize, v: usize, nKernels: i32, nRest: i32, t: i32, hp: usize): bool {
   assert((hp & 7) == 0);
-  const beta1 = load<f64>(hp, 16), beta2 = load<f64>(hp, 24);
-  const lrT = <f32>adam_lr_t(load<f64>(hp), load<f64>(hp, 8), beta1, beta2, t);
-  return adam_region(w, g, m, v, nKernels, nKernels + nRest, lrT, <f32>beta1, <f32>beta2, <f32>load<f64>(hp, 32),
-    <f32>load<f64>(hp, 40));
+  const beta1 = load<f64>(hp, OPT_BETA1), beta2 = load<f64>(hp, OPT_BETA2);
+  const lrT = <f32>adam_lr_t(load<f64>(hp, OPT_LEARNING_RATE), load<f64>(hp, OPT_DECAY), beta1, beta2, t);
+  return adam_region(w, g, m, v, nKernels, nKernels + nRest, lrT, <f32>beta1, <f32>beta2, <f32>load<f64>(hp, OPT_EPSILON),
+    <f32>load<f64>(hp, OPT_L2));
 }
 
 /**

@@ -3,8 +3,8 @@
 // gradient is multiplied by c / |g|, which keeps the step's direction and caps its length.
 //
 // Dimension legend: n parameters. g (n) is the whole trainable region's gradient (one arena
-// block, src/network.ts), scaled in place. c is read from memory, hp (7) f64 at byte 48 (the
-// slot after adam_step's six settings), so the host passes only integers (see adam_step).
+// block), scaled in place. c is read from memory, the optimizer block hp at OPT_CLIP_NORM
+// (settings.ts), so the host passes only integers (see adam_step).
 //
 //   s = sum_i g_i^2 in f64 (sum_squares: exact squares, rounded additions)
 //   if c > 0 and s > c^2:  f = f32(c / sqrt(s)),  g_i = g_i * f   (float32 multiply)
@@ -19,15 +19,16 @@
 // rounding of the factor (one ulp), not bit for bit.
 
 import { sum_squares, sum_squares_scalar } from "./adam";
+import { OPT_CLIP_NORM } from "./settings";
 
 // @ts-ignore: decorator
 @inline
 function clip_factor(s: f64, hp: usize): f32 {
-  const c = load<f64>(hp, 48);
+  const c = load<f64>(hp, OPT_CLIP_NORM);
   return c > 0 && s > c * c ? <f32>(c / Math.sqrt(s)) : 1;
 }
 
-/** Scalar twin: g (n) *= min(1, c / |g|), c = hp[6]. Returns 1 when it scaled, else 0. */
+/** Scalar twin: g (n) *= min(1, c / |g|), c = hp's OPT_CLIP_NORM. Returns 1 when it scaled, else 0. */
 export function clip_global_norm_scalar(g: usize, n: i32, hp: usize): i32 {
   assert((hp & 7) == 0);
   const f = clip_factor(sum_squares_scalar(g, n), hp);
@@ -39,7 +40,7 @@ export function clip_global_norm_scalar(g: usize, n: i32, hp: usize): i32 {
   return 1;
 }
 
-/** g (n) *= min(1, c / |g|), c = hp[6], four lanes at a time. Returns 1 when it scaled, else 0. */
+/** g (n) *= min(1, c / |g|), c = hp's OPT_CLIP_NORM, four lanes at a time. Returns 1 when it scaled, else 0. */
 export function clip_global_norm(g: usize, n: i32, hp: usize): i32 {
   assert((hp & 7) == 0);
   assert((g & 15) == 0);

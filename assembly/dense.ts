@@ -20,7 +20,7 @@
 // ---------------------------------------------------------------------------------------------
 
 /** out (N, O) = inp (N, I) . w (I, O) + b (O); overwrites out. */
-export function dense_forward_scalar(out: usize, inp: usize, w: usize, b: usize, N: i32, I: i32, O: i32): void {
+export function dense_forward_scalar(out: usize, inp: usize, w: usize, b: usize, N: i32, I: i32, O: i32, work: usize): void {
   checkShapes(out, inp, w, b, N, I, O);
   for (let n = 0; n < N; n++) {
     const inp_n = inp + (<usize>(n * I) << 2);
@@ -41,7 +41,7 @@ export function dense_forward_scalar(out: usize, inp: usize, w: usize, b: usize,
  * db (O) += sum_n dout[n, :].
  */
 export function dense_backward_scalar(
-  dinp: usize, dw: usize, db: usize, dout: usize, inp: usize, w: usize, N: i32, I: i32, O: i32,
+  dinp: usize, dw: usize, db: usize, dout: usize, inp: usize, w: usize, N: i32, I: i32, O: i32, work: usize,
 ): void {
   checkShapes(dout, inp, w, db, N, I, O);
   assert((dw & 15) == 0 && (dinp & 15) == 0, "dense: buffers must be 16-byte aligned");
@@ -93,11 +93,12 @@ function checkShapes(out: usize, inp: usize, w: usize, b: usize, N: i32, I: i32,
 // ---------------------------------------------------------------------------------------------
 
 /** out (N, O) = inp (N, I) . w (I, O) + b (O); overwrites out. */
-export function dense_forward(out: usize, inp: usize, w: usize, b: usize, N: i32, I: i32, O: i32): void {
+export function dense_forward(out: usize, inp: usize, w: usize, b: usize, N: i32, I: i32, O: i32, work: usize): void {
   checkShapes(out, inp, w, b, N, I, O);
+  checkWork(work);
   // Under one vector of outputs there is nothing to vectorise over.
   if (O < 4) {
-    dense_forward_scalar(out, inp, w, b, N, I, O);
+    dense_forward_scalar(out, inp, w, b, N, I, O, work);
     return;
   }
   if (I <= 2) {
@@ -105,6 +106,7 @@ export function dense_forward(out: usize, inp: usize, w: usize, b: usize, N: i32
     return;
   }
   // Rows of A are rows of inp (stride I, k = i steps 1); C0 is the bias on every row (stride 0).
+  pack = work;
   gemm(out, O, b, 0, inp, I, 1, w, O, N, I);
 }
 
@@ -192,12 +194,14 @@ function dwSmallI(dw: usize, db: usize, dout: usize, inp: usize, N: i32, I: i32,
  * db (O) += sum_n dout[n, :].
  */
 export function dense_backward(
-  dinp: usize, dw: usize, db: usize, dout: usize, inp: usize, w: usize, N: i32, I: i32, O: i32,
+  dinp: usize, dw: usize, db: usize, dout: usize, inp: usize, w: usize, N: i32, I: i32, O: i32, work: usize,
 ): void {
   checkShapes(dout, inp, w, db, N, I, O);
+  checkWork(work);
+  pack = work;
   assert((dw & 15) == 0 && (dinp & 15) == 0, "dense: buffers must be 16-byte aligned");
   if (O < 4) {
-    dense_backward_scalar(dinp, dw, db, dout, inp, w, N, I, O);
+    dense_backward_scalar(dinp, dw, db, dout, inp, w, N, I, O, work);
     return;
   }
   if (dinp != 0) {
@@ -230,7 +234,6 @@ function tailMask(r: i32): v128 {
 
 /** Bytes of the buffer that holds one block of k of B, packed into 8-column panels (half of L2). */
 const PACK_BYTES = 256 * 1024;
-const PACK: usize = memory.data(PACK_BYTES, 16);
 
 /**
  * C (M, P) = C0 + A (M, K) . B (K, P), P >= 4, all strides in elements:
@@ -299,7 +302,25 @@ const KC = 256;
 const NC = PACK_BYTES / (KC * 4);
 /** Rows of A per packed block: MC x KC floats (64 KiB, in L2) in strips of 4 rows, k-major. */
 const MC = 64;
-const APACK: usize = memory.data(MC * KC * 4, 16);
+/**
+ * The work region the host plans for dense_forward and dense_backward (src/engine/kernels.ts
+ * DENSE_WORK_BYTES): PACK (PACK_BYTES) then APACK (MC x KC floats). Scratch comes from the caller,
+ * never from a static address, so two instances over one shared memory can multiply at once.
+ */
+export const DENSE_WORK_BYTES: i32 = PACK_BYTES + MC * KC * 4;
+/**
+ * The work region of the running dense_forward or dense_backward call: PACK at pack, APACK at
+ * pack + PACK_BYTES. Set from the work argument on entry; a module global, so per instance (per
+ * thread), and read by the packing loops instead of passed down: one more pointer argument kept
+ * live across gemmBlocked's tiles cost 4% of a 4096 x 256 x 256 forward in V8.
+ */
+let pack: usize = 0;
+
+// @ts-ignore: decorator
+@inline
+function checkWork(work: usize): void {
+  assert(work != 0 && (work & 15) == 0, "dense: work must be non-zero and 16-byte aligned");
+}
 /** A row of ones for db (see `dense_backward`). */
 const ONE: usize = memory.data<f32>([1]);
 
@@ -330,7 +351,7 @@ function gemmBlocked(
       const fromsB = k0 == 0 ? <usize>c0s << 2 : csB;
       let src = b + <usize>k0 * bkB + (<usize>pc << 2);
       for (let k = 0; k < kc; k++) {
-        let dst = PACK + (<usize>k << 5);
+        let dst = pack + (<usize>k << 5);
         for (let p = 0; p < nc; p += 8) {
           const off = <usize>p << 2;
           v128.store(dst, v128.load(src + off));
@@ -342,10 +363,10 @@ function gemmBlocked(
       for (let m0 = 0; m0 < M; m0 += MC) {
         const mc = min(MC, M - m0);
         packA(a + <usize>m0 * arsB + <usize>k0 * akB, arsB, akB, mc, kc);
-        let panel = PACK;
+        let panel = pack;
         for (let p = pc; p < pc + nc; p += 8) {
           const off = <usize>p << 2;
-          let strip = APACK;
+          let strip = pack + PACK_BYTES;
           for (let m = m0; m < m0 + mc; m += 4) {
             tile4x8(c + <usize>m * csB + off, csB, from + <usize>m * fromsB + off, fromsB, strip, 4, 16,
               panel, 32, kc, min(4, m0 + mc - m), true);
@@ -370,7 +391,7 @@ function gemmBlocked(
  * 4s .. 4s + 3, the 4 values of one k side by side; a short last strip repeats its last row.
  */
 function packA(a: usize, arsB: usize, akB: usize, mc: i32, kc: i32): void {
-  let dst = APACK;
+  let dst = pack + PACK_BYTES;
   for (let m = 0; m < mc; m += 4) {
     const rows = min(4, mc - m);
     const a_m = a + <usize>m * arsB;
@@ -551,13 +572,13 @@ function dinp_gemm(dinp: usize, dout: usize, w: usize, N: i32, I: i32, O: i32): 
   const ibMax = (MC * KC / kcMax) & ~7;
   for (let k0 = 0; k0 < O; k0 += kcMax) {
     const kc = min(kcMax, O - k0);
-    for (let i0 = 0; i0 < I; ) {
+    for (let i0 = 0; i0 < I;) {
       let ib = min(ibMax, I - i0);
       const rest = I - i0 - ib;
       if (rest > 0 && rest < 4) ib -= 8;
       transposeBlock(w + (<usize>(i0 * O + k0) << 2), rowO, kc, ib);
       const c = dinp + (<usize>i0 << 2);
-      gemm(c, I, c, I, dout + (<usize>k0 << 2), O, 1, APACK, ib, N, kc);
+      gemm(c, I, c, I, dout + (<usize>k0 << 2), O, 1, pack + PACK_BYTES, ib, N, kc);
       i0 += ib;
     }
   }
@@ -569,6 +590,7 @@ function dinp_gemm(dinp: usize, dout: usize, w: usize, N: i32, I: i32, O: i32): 
  * values again, which is harmless.
  */
 function transposeBlock(w: usize, rowO: usize, kc: i32, ib: i32): void {
+  const apack = pack + PACK_BYTES;
   const ibB = <usize>ib << 2;
   for (let p = 0; p < ib; p += 4) {
     const p0 = min(p, ib - 4);
@@ -580,7 +602,7 @@ function transposeBlock(w: usize, rowO: usize, kc: i32, ib: i32): void {
       // t01 = [r0[0], r1[0], r0[1], r1[1]] ..., then column j = [r0[j], r1[j], r2[j], r3[j]].
       const t01 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t23 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
       const u01 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), u23 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-      const dst = APACK + <usize>k0 * ibB + (<usize>p0 << 2);
+      const dst = apack + <usize>k0 * ibB + (<usize>p0 << 2);
       v128.store(dst, v128.shuffle<f32>(t01, t23, 0, 1, 4, 5));
       v128.store(dst + ibB, v128.shuffle<f32>(t01, t23, 2, 3, 6, 7));
       v128.store(dst + 2 * ibB, v128.shuffle<f32>(u01, u23, 0, 1, 4, 5));

@@ -86,17 +86,24 @@ function forward_element(out: usize, deriv: usize, inp: usize, i: i32, act: i32,
   if (deriv != 0) store<f32>(deriv + off, act_deriv_f32(x, h, act) * m);
 }
 
-/** The four streams' states, word by word: word w of stream j at STATES + 16 w + 4 j. */
-const STATES: usize = memory.data(64, 16);
+/**
+ * The work region the host plans for act_dropout_forward (src/engine/kernels.ts
+ * DROPOUT_WORK_BYTES): the four streams' states (64 bytes, word w of stream j at 16 w + 4 j), then
+ * the last block's input, output and derivative (TAIL, 8 floats each). Scratch comes from the
+ * caller, never from a static address, so two instances over one shared memory can run at once.
+ */
+export const DROPOUT_WORK_BYTES: i32 = 64 + 96;
+/** Byte offset of TAIL in the work region. */
+const TAIL: usize = 64;
 
 /**
- * Draw the four streams' states into STATES: stream j takes draws 4j .. 4j+3 as its words 0 .. 3,
+ * Draw the four streams' states into states: stream j takes draws 4j .. 4j+3 as its words 0 .. 3,
  * and a stream that came out all zero (xoshiro's one bad state) gets word 0 = 1, as in rng_seed.
  */
-function seed_streams(state: usize): void {
-  for (let d = 0; d < 16; d++) store<u32>(STATES + (<usize>((d & 3) << 2 | d >> 2) << 2), rng_next_u32(state));
+function seed_streams(states: usize, state: usize): void {
+  for (let d = 0; d < 16; d++) store<u32>(states + (<usize>((d & 3) << 2 | d >> 2) << 2), rng_next_u32(state));
   for (let j: usize = 0; j < 16; j += 4) {
-    const at = STATES + j;
+    const at = states + j;
     if ((load<u32>(at) | load<u32>(at, 16) | load<u32>(at, 32) | load<u32>(at, 48)) == 0) store<u32>(at, 1);
   }
 }
@@ -105,18 +112,18 @@ function seed_streams(state: usize): void {
 // Forward
 
 /** out (n) = act(inp (n)) * mask; deriv (n) = act'(inp) * mask unless deriv is 0; see header. */
-export function act_dropout_forward_scalar(out: usize, deriv: usize, inp: usize, n: i32, act: i32, rate: f32, state: usize): void {
-  assert(rate >= 0 && rate < 1 && n >= 0);
+export function act_dropout_forward_scalar(out: usize, deriv: usize, inp: usize, n: i32, act: i32, rate: f32, state: usize, work: usize): void {
+  assert(rate >= 0 && rate < 1 && n >= 0 && work != 0 && aligned(work));
   if (rate == 0) {
     for (let i = 0; i < n; i++) forward_element(out, deriv, inp, i, act, 1);
     return;
   }
   const scale = <f32>1.0 / (<f32>1.0 - rate);
   const from = keep_from(rate);
-  seed_streams(state);
+  seed_streams(work, state);
   for (let j = 0; j < 4; j++) {
     // Lane j's state: draws 4j .. 4j+3 of the library generator.
-    const at = STATES + (<usize>j << 2);
+    const at = work + (<usize>j << 2);
     let s0 = load<u32>(at), s1 = load<u32>(at, 16), s2 = load<u32>(at, 32), s3 = load<u32>(at, 48);
     // Lane j's t-th output decides element 8t + j by its low half and 8t + 4 + j by its high half.
     for (let i = j; i < n; i += 8) {
@@ -131,11 +138,11 @@ export function act_dropout_forward_scalar(out: usize, deriv: usize, inp: usize,
 }
 
 /** SIMD transcription of act_dropout_forward_scalar: the four lanes of a vector are the four streams. */
-export function act_dropout_forward(out: usize, deriv: usize, inp: usize, n: i32, act: i32, rate: f32, state: usize): void {
+export function act_dropout_forward(out: usize, deriv: usize, inp: usize, n: i32, act: i32, rate: f32, state: usize, work: usize): void {
   assert(aligned(out) && aligned(deriv) && aligned(inp) && n >= 0);
-  assert(rate >= 0 && rate < 1);
-  if (rate > 0) seed_streams(state);
-  else memory.fill(STATES, 0, 64);
+  assert(rate >= 0 && rate < 1 && work != 0 && aligned(work));
+  if (rate > 0) seed_streams(work, state);
+  else memory.fill(work, 0, 64);
   // The vector loops read each half h as a signed 16-bit s = (h ^ 0x8000) - 32768, so
   // h ^ 0x8000 >= T is s > L = T - 32769; a lane x holds the high half's s in its top 16 bits and
   // the low half's in the top 16 bits of x << 16, so s > L is x > (L << 16 | 0xffff) (signed 32
@@ -146,28 +153,26 @@ export function act_dropout_forward(out: usize, deriv: usize, inp: usize, n: i32
   // Without a deriv buffer the loops store the derivative to out and the output over it, so
   // they have no branch on deriv.
   const whole = n & ~7;
-  forward_blocks(out, deriv != 0 ? deriv : out, inp, whole, act, rate, from4, scale4);
+  forward_blocks(work, out, deriv != 0 ? deriv : out, inp, whole, act, rate, from4, scale4);
   // The last n % 8 elements go through the same loop as one zero-padded block in TAIL (whose
   // input lanes past n are never read from inp), taking the next step of the streams.
   const rest = <usize>(n - whole) << 2;
   if (rest != 0) {
     const at = <usize>whole << 2;
-    memory.fill(TAIL, 0, 32);
-    memory.copy(TAIL, inp + at, rest);
-    forward_blocks(TAIL + 32, TAIL + 64, TAIL, 8, act, rate, from4, scale4);
-    memory.copy(out + at, TAIL + 32, rest);
-    if (deriv != 0) memory.copy(deriv + at, TAIL + 64, rest);
+    const tail = work + TAIL;
+    memory.fill(tail, 0, 32);
+    memory.copy(tail, inp + at, rest);
+    forward_blocks(work, tail + 32, tail + 64, tail, 8, act, rate, from4, scale4);
+    memory.copy(out + at, tail + 32, rest);
+    if (deriv != 0) memory.copy(deriv + at, tail + 64, rest);
   }
 }
 
 /** forward_f32x4's constants in every lane: 0, 0x7fffffff (all but the sign), 5 and 9 (xoshiro's). */
 const CONSTS: usize = memory.data<u32>([0, 0, 0, 0, 0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff, 5, 5, 5, 5, 9, 9, 9, 9], 16);
 
-/** The last block's input, output and derivative (8 floats each). */
-const TAIL: usize = memory.data(96, 16);
-
 /**
- * act_dropout_forward on n (a multiple of 8) elements, continuing the streams in STATES. One
+ * act_dropout_forward on n (a multiple of 8) elements, continuing the streams at states. One
  * loop per activation, and for relu (the common hidden activation, often without dropout) one
  * per dropping or not, each with its branches resolved at compile time: a loop that branches on
  * them per vector keeps its vectors in memory and runs 3x slower. The tanh and linear loops
@@ -175,44 +180,44 @@ const TAIL: usize = memory.data(96, 16);
  * with a mask of exactly 1, so a rate-0 tanh or linear layer pays for the step so that the module
  * keeps within its size budget.
  */
-function forward_blocks(out: usize, deriv: usize, inp: usize, n: i32, act: i32, rate: f32, from4: v128, scale4: v128): void {
+function forward_blocks(states: usize, out: usize, deriv: usize, inp: usize, n: i32, act: i32, rate: f32, from4: v128, scale4: v128): void {
   if (act == ACT_RELU) {
-    if (rate > 0) forward_relu_drop(out, deriv, inp, n, from4, scale4);
-    else forward_relu(out, deriv, inp, n);
-  } else if (act == ACT_TANH) forward_tanh(out, deriv, inp, n, from4, scale4);
-  else forward_linear(out, deriv, inp, n, from4, scale4);
+    if (rate > 0) forward_relu_drop(states, out, deriv, inp, n, from4, scale4);
+    else forward_relu(states, out, deriv, inp, n);
+  } else if (act == ACT_TANH) forward_tanh(states, out, deriv, inp, n, from4, scale4);
+  else forward_linear(states, out, deriv, inp, n, from4, scale4);
 }
 
 // One function per loop, so that each is compiled with its constants (inlined into one function,
 // the four copies were folded into one loop that tests act and dropping on every block).
-function forward_relu_drop(out: usize, deriv: usize, inp: usize, n: i32, from4: v128, scale4: v128): void {
-  forward_f32x4(out, deriv, inp, n, ACT_RELU, true, from4, scale4);
+function forward_relu_drop(states: usize, out: usize, deriv: usize, inp: usize, n: i32, from4: v128, scale4: v128): void {
+  forward_f32x4(states, out, deriv, inp, n, ACT_RELU, true, from4, scale4);
 }
-function forward_relu(out: usize, deriv: usize, inp: usize, n: i32): void {
+function forward_relu(states: usize, out: usize, deriv: usize, inp: usize, n: i32): void {
   const zero = f32x4.splat(0);
-  forward_f32x4(out, deriv, inp, n, ACT_RELU, false, zero, zero);
+  forward_f32x4(states, out, deriv, inp, n, ACT_RELU, false, zero, zero);
 }
-function forward_tanh(out: usize, deriv: usize, inp: usize, n: i32, from4: v128, scale4: v128): void {
-  forward_f32x4(out, deriv, inp, n, ACT_TANH, true, from4, scale4);
+function forward_tanh(states: usize, out: usize, deriv: usize, inp: usize, n: i32, from4: v128, scale4: v128): void {
+  forward_f32x4(states, out, deriv, inp, n, ACT_TANH, true, from4, scale4);
 }
-function forward_linear(out: usize, deriv: usize, inp: usize, n: i32, from4: v128, scale4: v128): void {
-  forward_f32x4(out, deriv, inp, n, ACT_LINEAR, true, from4, scale4);
+function forward_linear(states: usize, out: usize, deriv: usize, inp: usize, n: i32, from4: v128, scale4: v128): void {
+  forward_f32x4(states, out, deriv, inp, n, ACT_LINEAR, true, from4, scale4);
 }
 
 /**
  * act_dropout_forward for one activation act (a constant where called) on n (a multiple of 8)
- * elements, drawing masks from the streams in STATES when dropping (also a constant) and leaving
+ * elements, drawing masks from the streams at states when dropping (also a constant) and leaving
  * them advanced there.
  */
 // @ts-ignore: decorator
 @inline
-function forward_f32x4(out: usize, deriv: usize, inp: usize, n: i32, act: i32, dropping: bool, from4: v128, scale4: v128): void {
+function forward_f32x4(states: usize, out: usize, deriv: usize, inp: usize, n: i32, act: i32, dropping: bool, from4: v128, scale4: v128): void {
   // Loaded, not written as constants: V8 rebuilds a constant vector at every use in a loop.
   const zero = v128.load(CONSTS);
   const abs = v128.load(CONSTS, 16);
   const five = v128.load(CONSTS, 32);
   const nine = v128.load(CONSTS, 48);
-  let s0 = v128.load(STATES), s1 = v128.load(STATES, 16), s2 = v128.load(STATES, 32), s3 = v128.load(STATES, 48);
+  let s0 = v128.load(states), s1 = v128.load(states, 16), s2 = v128.load(states, 32), s3 = v128.load(states, 48);
   const end = <usize>n << 2;
   for (let o: usize = 0; o < end; o += 32) {
     // A block of 8 elements takes one step of the four streams: lane j's 32 bits decide element
@@ -232,7 +237,7 @@ function forward_f32x4(out: usize, deriv: usize, inp: usize, n: i32, act: i32, d
     forward_vector(out + o + 16, deriv + o + 16, inp + o + 16, act, dropping, zero, abs, hi);
   }
   if (dropping) {
-    v128.store(STATES, s0); v128.store(STATES, s1, 16); v128.store(STATES, s2, 32); v128.store(STATES, s3, 48);
+    v128.store(states, s0); v128.store(states, s1, 16); v128.store(states, s2, 32); v128.store(states, s3, 48);
   }
 }
 

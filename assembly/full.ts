@@ -1,6 +1,8 @@
 // The test build (build/mdn.full.wasm and the asserting build/mdn.debug.wasm): everything the
 // shipped module exports (assembly/index.ts) plus every _scalar twin and the simdmath array
-// kernels, so tests can compare each SIMD kernel with its twin in one instance.
+// kernels, so tests can compare each SIMD kernel with its twin in one instance; and, as globals,
+// the work sizes and settings offsets, so tests can check the host's mirrors of them
+// (src/engine/kernels.ts TestKernels).
 
 export * from "./random";
 export * from "./dense";
@@ -18,6 +20,7 @@ export * from "./adam";
 export * from "./clip";
 export * from "./memory";
 export * from "./step";
+export * from "./settings";
 // simdmath exports only its array kernels: its f32x4 helpers take v128, which JS cannot pass.
 export {
   exp_f32_array, exp_f32_array_scalar,

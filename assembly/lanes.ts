@@ -1,7 +1,7 @@
 // Four rows in four lanes: the tiles, per-lane reductions and sigma activation that the mixture
 // driver (mixture.ts) and its components (mixture_iso.ts, mixture_diag.ts, mixture_full.ts) share.
 // Not exported from index.ts (v128 arguments). Tiles live in the work region the host plans for
-// each call (src/head.ts workFloats): no kernel here keeps scratch at a static address, so two
+// each call (src/engine/head.ts workFloats): no kernel here keeps scratch at a static address, so two
 // instances over one shared memory can run them at once.
 
 import { exp_f32, exp_f32x4, log_f32, log_f32x4, sigmoid_f32, sigmoid_f32x4, softplus_f32, softplus_f32x4 } from "./simdmath";
@@ -10,7 +10,7 @@ export const SIGMA_EXP: i32 = 0;
 export const SIGMA_SOFTPLUS: i32 = 1;
 export const HALF_LOG_2PI: f32 = 0.91893853320467274178; // log(2 pi) / 2
 /**
- * The sigma ceiling (src/head.ts SIGMA_CEILING): sigma = min(max(act(s), floor), SIGMA_CEIL), and
+ * The sigma ceiling (src/engine/head.ts SIGMA_CEILING): sigma = min(max(act(s), floor), SIGMA_CEIL), and
  * L's off-diagonal entries of the full head stay within +-SIGMA_CEIL, with zero gradient where a
  * bound holds, as below the floor. 1e18 keeps everything downstream finite: sigma^2 * D <= 2.6e38
  * in float32 for D <= 256, L L^T and the covariances in float64, and a draw mu + L eps (|eps| <=
@@ -26,11 +26,11 @@ export const LOG_SIGMA_CEIL: f32 = 41.446533203125;
  * component stays finite and so do the NLL and the responsibilities.
  */
 export const LOGN_MIN: f32 = -4.253529586511731e37;
-/** Largest K and D (config.components' and config.outputDim's bounds in src/config.ts). */
+/** Largest K and D (config.components' and config.outputDim's bounds in src/core/config.ts). */
 export const MAX_K: i32 = 1024;
 export const MAX_D: i32 = 256;
 
-// The head's settings block hs, written by the host (src/head.ts HEAD_FLOOR, HEAD_SCALE) and read
+// The head's settings block hs, written by the host (src/engine/head.ts HEAD_FLOOR, HEAD_SCALE) and read
 // by every mixture kernel, in training and inference alike: byte offsets of its f32 slots.
 /** The sigma floor, > 0. */
 export const HEAD_FLOOR: usize = 0;

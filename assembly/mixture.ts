@@ -13,7 +13,7 @@
 //             pi (N, K), mu (N, K, D), sigma (N, K, Sk): the mixture for predict
 //             hs the head's settings block (lanes.ts HEAD_FLOOR, HEAD_SCALE)
 //             work (workVectors(K, D) vectors of 16 bytes) scratch the host plans for the call
-// sigmaAct:   0 = exp, 1 = softplus (SIGMA_EXP, SIGMA_SOFTPLUS in src/kernels.ts).
+// sigmaAct:   0 = exp, 1 = softplus (SIGMA_EXP, SIGMA_SOFTPLUS in src/engine/kernels.ts).
 //
 // Forward, one row (Bishop, Pattern Recognition and Machine Learning, 2006, eqs. 5.148-5.154):
 //   log pi_k = log_softmax(logits)_k = (logit_k - m) - log sum_j e^(logit_j - m),  m = max logits
@@ -49,7 +49,7 @@
 // keeps: 1/sigma, the floor mask, L^-1 (y - mu)), so nothing is recomputed or gathered twice.
 // Its scalar twin runs the same formulas one row and one component at a time, recomputing.
 //
-// Work region, in 16-byte vectors (src/head.ts workFloats mirrors it; tests guard its end):
+// Work region, in 16-byte vectors (src/engine/head.ts workFloats mirrors it; tests guard its end):
 //   ROW (P)   the row tile: logits (K) then log pi or pi or d logits; mu (K*D) then d mu; s (K*Sk)
 //             then the component's cache or d s
 //   G (K)     e^(logit - m), then the log joints, then gamma
@@ -61,13 +61,14 @@
 import { exp_f32, exp_f32x4, log_f32, log_f32x4 } from "./simdmath";
 import {
   check_contract, check_loss, check_optional, HALF_LOG_2PI, HEAD_FLOOR, HEAD_SCALE, LOGN_MIN, max_f32, normalize_joint_f32, pmax_f32, scatter,
-  softmax_tile, sum_exp_f32, sum_lanes_f64, tile_load, tile_max, tile_store } from "./lanes";
+  softmax_tile, sum_exp_f32, sum_lanes_f64, tile_load, tile_max, tile_store
+} from "./lanes";
 import { Iso } from "./mixture_iso";
 import { Diag } from "./mixture_diag";
 import { Full } from "./mixture_full";
 
 // ---------------------------------------------------------------------------------------------
-// The kernels, one pair per covariance type and their scalar twins (src/kernels.ts
+// The kernels, one pair per covariance type and their scalar twins (src/engine/kernels.ts
 // MixtureKernels, MixtureTestKernels):
 //   mixture_<t>_forward (loss, nll, gamma, da, a, y, N, K, D, sigmaAct, hs, work)
 //     nll (N), gamma (N, K) and loss = sum_n nll_n (one f64) from a (N, P) and y (N, D); unless da

@@ -183,7 +183,16 @@ export function log_f32(x: f32): f32 {
 }
 
 /** Natural log of four floats; lane for lane the same bits as log_f32. */
+// @ts-ignore: decorator
+@inline
 export function log_f32x4(x: v128): v128 {
+  return log_lanes(x);
+}
+
+// log_f32x4's body, compiled once and called (too large to inline at every use). Not exported:
+// asc warns (AS112) on every exported function that takes or returns a v128, which JS could not
+// pass, even one that no entry exports; the inline wrapper is what other files import.
+function log_lanes(x: v128): v128 {
   const tiny = f32x4.lt(x, v128.load(V_FLT_MIN));
   const xs = v128.bitselect(f32x4.mul(x, v128.load(V_TWO_25)), x, tiny);
   const m = v128.or(v128.and(xs, v128.load(V_MANT_MASK)), v128.load(V_HALF_BITS));

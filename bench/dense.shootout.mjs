@@ -51,7 +51,8 @@ function buffers(k, N, I, O) {
     new Float32Array(k.memory.buffer, p, n).forEach((_, j, a) => (a[j] = Math.sin(j) * 0.5));
     return p;
   };
-  return [N * O, N * I, I * O, O, N * O, N * I, I * O, O].map(alloc);
+  // The last is dense's work region (src/engine/kernels.ts DENSE_WORK_BYTES: 320 KiB).
+  return [N * O, N * I, I * O, O, N * O, N * I, I * O, O, 81920].map(alloc);
 }
 
 for (const [N, I, O] of SHAPES) {
@@ -59,10 +60,10 @@ for (const [N, I, O] of SHAPES) {
   const t = mods.map(() => ({ fwd: Infinity, dw: Infinity, bwd: Infinity }));
   for (let round = 0; round < ROUNDS; round++) {
     mods.forEach((k, j) => {
-      const [out, inp, w, b, dout, dinp, dw, db] = buffers(k, N, I, O);
-      t[j].fwd = Math.min(t[j].fwd, best(() => k.dense_forward(out, inp, w, b, N, I, O), 40));
-      t[j].dw = Math.min(t[j].dw, best(() => k.dense_backward(0, dw, db, dout, inp, w, N, I, O), 40));
-      t[j].bwd = Math.min(t[j].bwd, best(() => k.dense_backward(dinp, dw, db, dout, inp, w, N, I, O), 40));
+      const [out, inp, w, b, dout, dinp, dw, db, work] = buffers(k, N, I, O);
+      t[j].fwd = Math.min(t[j].fwd, best(() => k.dense_forward(out, inp, w, b, N, I, O, work), 40));
+      t[j].dw = Math.min(t[j].dw, best(() => k.dense_backward(0, dw, db, dout, inp, w, N, I, O, work), 40));
+      t[j].bwd = Math.min(t[j].bwd, best(() => k.dense_backward(dinp, dw, db, dout, inp, w, N, I, O, work), 40));
     });
   }
   mods.forEach((_, j) => {

@@ -2,7 +2,8 @@
 // forward and backward, the mixture NLL with gradients, Adam. Each tinybench sample is a loop of
 // calls long enough (~0.5 ms) for the timer; figures are per call.
 import { readFileSync } from "node:fs";
-import { headOf } from "../dist/head.js";
+import { headOf } from "../dist/engine/head.js";
+import { DENSE_WORK_BYTES } from "../dist/engine/kernels.js";
 import { measure } from "./lib.mjs";
 
 const WIDTHS = [32, 128, 256, 512, 1024];
@@ -31,7 +32,7 @@ function arena(k, base) {
 /** Calls per sample so that one sample takes about 0.5 ms. */
 function repsFor(fn) {
   let reps = 1;
-  for (;;) {
+  for (; ;) {
     const t0 = performance.now();
     for (let i = 0; i < reps; i++) fn();
     if (performance.now() - t0 > 0.5) return reps;
@@ -77,11 +78,11 @@ export async function kernels(quick) {
   for (const N of BATCHES) {
     for (const W of WIDTHS) {
       const alloc = arena(k, k.heap_base());
-      const [out, inp, w, b, dout, dinp, dw, db] = [N * W, N * W, W * W, W, N * W, N * W, W * W, W].map(alloc);
+      const [out, inp, w, b, dout, dinp, dw, db, work] = [N * W, N * W, W * W, W, N * W, N * W, W * W, W, DENSE_WORK_BYTES / 4].map(alloc);
       const gf = (2 * N * W * W) / 1e9; // GFLOP per product
-      const fwd = rate(await perCall(() => k.dense_forward(out, inp, w, b, N, W, W), it), gf);
+      const fwd = rate(await perCall(() => k.dense_forward(out, inp, w, b, N, W, W, work), it), gf);
       // Backward: dinp and dw, two products; db is O(N * W).
-      const bwd = rate(await perCall(() => k.dense_backward(dinp, dw, db, dout, inp, w, N, W, W), it), 2 * gf);
+      const bwd = rate(await perCall(() => k.dense_backward(dinp, dw, db, dout, inp, w, N, W, W, work), it), 2 * gf);
       dense.push({ N, I: W, O: W, forward: fwd, backward: bwd });
     }
   }

@@ -138,7 +138,7 @@ async function main(): Promise<number> {
     out.write(`mdn-wasm demo: the seed notebook end to end (seed ${args.seed})\n`);
     out.write(
       `data: ${ROWS} rows from 4 clusters, weights 0.2/0.4/0.3/0.1, centres (±2, ±2); the notebook's "std" list` +
-        ` [0.5, 1, 0.5, 1] is used as the covariance diagonal, so those are variances (kept); ${TRAIN_ROWS} train / ${ROWS - TRAIN_ROWS} test\n\n`,
+      ` [0.5, 1, 0.5, 1] is used as the covariance diagonal, so those are variances (kept); ${TRAIN_ROWS} train / ${ROWS - TRAIN_ROWS} test\n\n`,
     );
   }
   const r = await runNotebook({

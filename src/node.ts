@@ -9,9 +9,9 @@
 import { open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, MdnError, ModelFormatError } from "./errors.js";
-import { type CreateOptions, MDN } from "./model.js";
-import { loadModule as loadModuleAnywhere, type WasmSource } from "./wasm.js";
+import { describe, MdnError, ModelFormatError } from "./core/errors.js";
+import { type CreateOptions, MDN } from "./model/mdn.js";
+import { loadModule as loadModuleAnywhere, type WasmSource } from "./engine/wasm.js";
 
 // This entry's loadModule (below) replaces the default entry's.
 export * from "./index.js";

@@ -20,12 +20,12 @@
 // say so themselves ("exit"). Everything crossing is structured-cloneable; the checkpoint bytes
 // are transferred. Importing this module does no work.
 
-import type { MDNConfig } from "./config.js";
-import type { MatrixLike } from "./data.js";
-import { describe, MdnError, type MdnErrorCode } from "./errors.js";
-import { type FitOptions, MDN, type Prediction } from "./model.js";
-import type { History, Logs } from "./train.js";
-import type { WasmSource } from "./wasm.js";
+import type { MDNConfig } from "./core/config.js";
+import type { MatrixLike } from "./core/data.js";
+import { describe, MdnError, type MdnErrorCode } from "./core/errors.js";
+import { type FitOptions, MDN, type Prediction } from "./model/mdn.js";
+import type { History, Logs } from "./core/history.js";
+import type { WasmSource } from "./engine/wasm.js";
 
 /** fit options that can cross to a worker: no callbacks, no signal (see TrainInWorkerOptions). */
 export type WorkerFitOptions = Omit<FitOptions, "onEpochEnd" | "onBatchEnd" | "callbacks" | "signal" | "validationData">;
@@ -271,7 +271,7 @@ export function trainInWorker(worker: WorkerPort | NodeWorkerPort, request: Trai
       const lm = locks();
       if (!locked || !lockName || !lm) return;
       // Granted only once the worker lets go: before release, that means it has ended.
-      lm.request(lockName, { signal: lockWait.signal }, () => fail(new WorkerError("WORKER_EXITED", "the worker ended (terminated or closed) before its result"))).catch(() => {});
+      lm.request(lockName, { signal: lockWait.signal }, () => fail(new WorkerError("WORKER_EXITED", "the worker ended (terminated or closed) before its result"))).catch(() => { });
     };
     const unlisten = port.listen({
       message(data) {

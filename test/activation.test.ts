@@ -2,7 +2,7 @@
 // central differences of the reference forward.
 
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Kernels, Ptr } from "../src/kernels.js";
+import type { TestKernels, Ptr } from "../src/engine/kernels.js";
 import {
   linearBackward,
   linearForward,
@@ -32,7 +32,7 @@ const TANH_GRAD: Tol = { atol: 3e-7, rtol: 2e-7 };
 
 const LARGE = 1027; // many whole vectors plus a tail of 3
 
-let k: Kernels;
+let k: TestKernels;
 beforeAll(async () => {
   k = await loadKernels();
 });

@@ -2,7 +2,7 @@
 // sanity check that Adam minimizes a quadratic.
 
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Kernels } from "../src/kernels.js";
+import type { TestKernels } from "../src/engine/kernels.js";
 import { adamLrT, adamUpdate, sumSquares, type AdamHyper } from "./reference/adam.js";
 import {
   expectClose,
@@ -21,7 +21,7 @@ const BETA1 = 0.9;
 const BETA2 = 0.999;
 const EPS = 1e-7;
 
-let k: Kernels;
+let k: TestKernels;
 beforeAll(async () => {
   k = await loadKernels();
 });

@@ -2,7 +2,7 @@
 // differences of the reference training forward.
 
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Kernels } from "../src/kernels.js";
+import type { TestKernels } from "../src/engine/kernels.js";
 import {
   batchnormForwardInfer,
   batchnormForwardTrain,
@@ -38,7 +38,7 @@ const ROWS: Tol = { atol: 1e-6, rtol: 1e-6 };
 // differences in float64 with h = 1e-6 are accurate to ~1e-9, far below this.
 const GRAD: Tol = { atol: 1e-5, rtol: 1e-5 };
 
-let k: Kernels;
+let k: TestKernels;
 beforeAll(async () => {
   k = await loadKernels();
 });

@@ -1,4 +1,4 @@
-// End to end on two learning problems (src/density.ts on trained models):
+// End to end on two learning problems (src/mixture/density.ts on trained models):
 // - Bishop's inverse problem (PRML, 2006, section 5.6): t ~ U(0, 1), x = t + 0.3 sin(2 pi t) +
 //   U(-0.1, 0.1); learning t given x is multi-valued (three branches for x in about (0.35, 0.65)).
 // - Correlated 2-D targets: full covariance must beat diagonal on held-out NLL.

@@ -266,7 +266,6 @@ describe("Ctrl-C during training", () => {
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/interrupted: stopping after this batch/);
     expect(r.stderr).toMatch(/wrote int\.mdn \(best epoch \d+: .*\) after an interrupt/);
-    expect(performance.now() - sent).toBeLessThan(3000);
     const info = await run("info", "int.mdn", "--json");
     expect(info.code).toBe(0);
     const { facts } = JSON.parse(info.stdout);
@@ -275,9 +274,16 @@ describe("Ctrl-C during training", () => {
     expect(facts.epochs).toBeLessThan(100000);
     const vals = [...r.stderr.matchAll(/val_loss (-?\d+\.\d+)/g)].map((m) => Number(m[1]));
     expect(facts.valLoss.toFixed(4)).toBe(Math.min(...vals).toFixed(4));
-    const e = await run("evaluate", "int.mdn", "test.csv", "--json");
+    // At most one batch ran after the interrupt: the epochs reported before it are all there were.
+    const epochsSeen = [...r.stderr.matchAll(/^epoch (\d+)\//gm)].length;
+    expect(facts.epochs).toBeLessThanOrEqual(epochsSeen + 1);
+    // The file holds the best epoch's weights: its NLL on the validation rows (the last 20% of the
+    // file, as --validation-split 0.2 takes them) is the recorded val_loss.
+    const lines = readFileSync(at("big.csv"), "utf8").trimEnd().split("\n");
+    writeFileSync(at("val.csv"), [lines[0], ...lines.slice(1 + 1600)].join("\n") + "\n");
+    const e = await run("evaluate", "int.mdn", "val.csv", "--json");
     expect(e.code).toBe(0);
-    expect(JSON.parse(e.stdout).nll).toBeCloseTo(facts.valLoss, 0);
+    expect(JSON.parse(e.stdout).nll).toBeCloseTo(facts.valLoss, 4);
   });
 });
 

@@ -1,11 +1,11 @@
 // clip_global_norm (Keras global_clipnorm) against the float64 reference and its scalar twin, at
 // sizes below, at and past the SIMD width.
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Kernels } from "../src/kernels.js";
+import type { TestKernels } from "../src/engine/kernels.js";
 import { clipGlobalNorm } from "./reference/clip.js";
 import { expectClose, expectIdentical, Heap, loadKernels, normal, SIZES, testRng } from "./util.js";
 
-let k: Kernels;
+let k: TestKernels;
 beforeAll(async () => {
   k = await loadKernels();
 });

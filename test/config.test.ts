@@ -3,8 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { MDN, MdnError, seedClusters } from "../src/index.js";
 import type { MDNConfig } from "../src/index.js";
-import { BN_EPSILON_RANGE, MAX_DROPOUT, MAX_L2, MAX_LAYERS, resolveConfig, SIGMA_FLOOR_RANGE } from "../src/config.js";
-import { expectedTensors, type FileHeader, MAX_HEADER_BYTES } from "../src/io.js";
+import { BN_EPSILON_RANGE, MAX_DROPOUT, MAX_L2, MAX_LAYERS, resolveConfig, SIGMA_FLOOR_RANGE } from "../src/core/config.js";
+import { expectedTensors, type FileHeader, MAX_HEADER_BYTES } from "../src/format/modelfile.js";
 
 const base: MDNConfig = { inputDim: 2, outputDim: 2, components: 3, hidden: [8], seed: 1 };
 const layer = (patch: object) => ({ hidden: [{ units: 8, batchNorm: true, ...patch }] });

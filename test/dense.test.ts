@@ -2,7 +2,7 @@
 // central differences of that reference, and against each other.
 
 import { beforeAll, describe, it } from "vitest";
-import type { Kernels, Ptr } from "../src/kernels.js";
+import { DENSE_WORK_BYTES, type Ptr, type TestKernels } from "../src/engine/kernels.js";
 import { denseBackward, denseForward } from "./reference/dense.js";
 import {
   centralDiff, expectClose, expectIdentical, Heap, loadKernels, SIZES, testRng, uniform, type Tol,
@@ -92,10 +92,10 @@ function expectGuard(heap: Heap, p: Ptr, n: number, label: string): void {
   expectIdentical(heap.f32(p + n * 4, GUARD), new Float32Array(GUARD).fill(-12345), `${label} guard`);
 }
 
-type Forward = Kernels["dense_forward"];
-type Backward = Kernels["dense_backward"];
+type Forward = TestKernels["dense_forward"];
+type Backward = TestKernels["dense_backward"];
 
-let k: Kernels;
+let k: TestKernels;
 beforeAll(async () => {
   k = await loadKernels();
 });
@@ -108,7 +108,9 @@ function runForward(fn: Forward, c: Case): Float64Array {
   const b = heap.put(c.b);
   // Pre-filled with NaN: the forward pass must overwrite, never accumulate.
   const out = allocGuarded(heap, N * O, NaN);
-  fn(out, inp, w, b, N, I, O);
+  const work = allocGuarded(heap, DENSE_WORK_BYTES / 4, NaN);
+  fn(out, inp, w, b, N, I, O, work);
+  expectGuard(heap, work, DENSE_WORK_BYTES / 4, "work");
   expectGuard(heap, out, N * O, "out");
   return heap.get(out, N * O);
 }
@@ -134,7 +136,9 @@ function runBackward(fn: Backward, c: Case, times = 1, start?: Grads): Grads {
   const dout = heap.put(c.dout);
   const inp = heap.put(c.inp);
   const w = heap.put(c.w);
-  for (let t = 0; t < times; t++) fn(dinp, dw, db, dout, inp, w, N, I, O);
+  const work = allocGuarded(heap, DENSE_WORK_BYTES / 4, NaN);
+  for (let t = 0; t < times; t++) fn(dinp, dw, db, dout, inp, w, N, I, O, work);
+  expectGuard(heap, work, DENSE_WORK_BYTES / 4, "work");
   expectGuard(heap, dinp, N * I, "dinp");
   expectGuard(heap, dw, I * O, "dw");
   expectGuard(heap, db, O, "db");
@@ -205,7 +209,7 @@ describe.each(["dense_backward", "dense_backward_scalar"] as const)("%s", (fn) =
       const inp = heap.put(c.inp);
       const w = heap.put(c.w);
       const low = new Uint8Array(k.memory.buffer, 0, N * I * 4).slice();
-      k[fn](0, dw, db, dout, inp, w, N, I, O);
+      k[fn](0, dw, db, dout, inp, w, N, I, O, heap.alloc(DENSE_WORK_BYTES / 4));
       expectIdentical(new Uint8Array(k.memory.buffer, 0, N * I * 4), low, `${fn} bytes at 0`);
       const want = denseBackward(c.dout, c.inp, c.w, N, I, O);
       expectClose(heap.get(dw, I * O), want.dw, sumTol(N), `${fn} dw`);

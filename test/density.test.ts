@@ -1,14 +1,14 @@
-// src/density.ts through the MDN: logProb and responsibilities against the float64 references,
+// src/mixture/density.ts through the MDN: logProb and responsibilities against the float64 references,
 // predict's shapes and summary per covariance type, modes against a brute-force grid search,
 // calibration on data drawn from a known mixture, and typed validation.
 
 import { describe, expect, it } from "vitest";
-import { resolveConfig } from "../src/config.js";
-import { calibrationOf, type Mixture, mixtureCovariance, mixtureMean, rowModes, logDensity } from "../src/density.js";
-import { MdnError } from "../src/errors.js";
+import { resolveConfig } from "../src/core/config.js";
+import { calibrationOf, type Mixture, mixtureCovariance, mixtureMean, rowModes, logDensity } from "../src/mixture/density.js";
+import { MdnError } from "../src/core/errors.js";
 import { MDN } from "../src/index.js";
 import { linearModel, wasmModule } from "./models.js";
-import { SIGMA_EXP } from "../src/kernels.js";
+import { SIGMA_EXP } from "../src/engine/kernels.js";
 import { denseForward } from "./reference/dense.js";
 import { mixtureForward } from "./reference/mixture.js";
 import { diagForward } from "./reference/mixture_diag.js";

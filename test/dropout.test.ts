@@ -3,7 +3,7 @@
 // statistics of the mask.
 
 import { beforeAll, describe, expect, it } from "vitest";
-import { ACT_LINEAR, ACT_RELU, ACT_TANH, type Kernels, type Ptr } from "../src/kernels.js";
+import { ACT_LINEAR, ACT_RELU, ACT_TANH, DROPOUT_WORK_BYTES, type Ptr, type TestKernels } from "../src/engine/kernels.js";
 import { type Act, actDropoutBackward, actDropoutForward, dropoutMask } from "./reference/dropout.js";
 import { centralDiff, expectClose, expectIdentical, Heap, loadKernels, SIZES, testRng, uniform, type Tol } from "./util.js";
 
@@ -36,12 +36,12 @@ const LARGE = 1027; // many whole vectors plus a tail of 3
 // the last n % 8 through a padded block: remainders 4 to 7 after whole blocks, and whole blocks only.
 const BLOCK_SIZES = [...SIZES, 12, 15, 16, 20];
 
-let k: Kernels;
+let k: TestKernels;
 beforeAll(async () => {
   k = await loadKernels();
 });
 
-type Fwd = (out: Ptr, deriv: Ptr, inp: Ptr, n: number, act: number, rate: number, state: Ptr) => void;
+type Fwd = (out: Ptr, deriv: Ptr, inp: Ptr, n: number, act: number, rate: number, state: Ptr, work: Ptr) => void;
 type Bwd = (dinp: Ptr, dout: Ptr, deriv: Ptr, n: number) => void;
 const VARIANTS = [
   ["simd", () => k.act_dropout_forward, () => k.act_dropout_backward],
@@ -62,7 +62,7 @@ function runForward(fn: Fwd, act: number, inp: ArrayLike<number>, rate: number, 
   const deriv = h.alloc(n);
   const state = h.alloc(4);
   h.u32(state, 4).set(state0);
-  fn(out, deriv, h.put(inp), n, act, rate, state);
+  fn(out, deriv, h.put(inp), n, act, rate, state, h.alloc(DROPOUT_WORK_BYTES / 4));
   return { out: h.get(out, n), deriv: h.get(deriv, n), state: h.u32(state, 4).slice() };
 }
 
@@ -131,7 +131,7 @@ describe.each(VARIANTS)("act_dropout_forward (%s)", (name, fwd) => {
       const out = h.alloc(n);
       const state = h.alloc(4);
       h.u32(state, 4).set(state0);
-      fwd()(out, 0, h.put(x), n, code, RATE, state);
+      fwd()(out, 0, h.put(x), n, code, RATE, state, h.alloc(DROPOUT_WORK_BYTES / 4));
       expectIdentical(h.get(out, n), runForward(fwd(), code, x, RATE, state0).out, `${name} ${act}`);
     });
   });

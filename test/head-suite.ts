@@ -1,18 +1,18 @@
 // One test suite for every covariance type of the mixture driver (test/mixture_iso.test.ts,
 // test/mixture_diag.test.ts, test/mixture_full.test.ts): the float64 reference, SIMD against the
 // scalar twin, the fused step against the forward, central differences, extremes, the floor's zero
-// gradient, the work region the host plans (src/head.ts workFloats) and the density integrating
+// gradient, the work region the host plans (src/engine/head.ts workFloats) and the density integrating
 // to 1.
 
 import { describe, expect, it } from "vitest";
-import { type Covariance, HEAD_FLOOR, HEAD_SCALE, headOf, LOG_DENSITY_MIN, SIGMA_CEILING } from "../src/head.js";
-import { type Kernels, type Ptr, SIGMA_EXP, SIGMA_SOFTPLUS } from "../src/kernels.js";
+import { type Covariance, HEAD_FLOOR, HEAD_SCALE, headOf, LOG_DENSITY_MIN, SIGMA_CEILING } from "../src/engine/head.js";
+import { type TestKernels, type Ptr, SIGMA_EXP, SIGMA_SOFTPLUS } from "../src/engine/kernels.js";
 import { type MixtureDims, mixturePiMu } from "./reference/mixture.js";
 import { centralDiff, expectClose, expectIdentical, Heap, normal, SIZES, testRng, type Tol, uniform } from "./util.js";
 
 export interface HeadSpec {
   covariance: Covariance;
-  k: Kernels;
+  k: TestKernels;
   /** Which entries of a component's sigma block go through the activation (the rest are linear). */
   isScale: (j: number, D: number) => boolean;
   refForward: (a: ArrayLike<number>, y: ArrayLike<number>, dims: MixtureDims) => { nll: Float64Array; gamma: Float64Array; sum: number };
@@ -42,7 +42,7 @@ const GRAD: Tol = { atol: 4e-5, rtol: 1e-4 };
 const T_OF = { isotropic: "iso", diagonal: "diag", full: "full" } as const;
 
 /** The type's kernels: the SIMD ones or their scalar twins. */
-function kernelsOf(k: Kernels, covariance: Covariance, scalar: boolean) {
+function kernelsOf(k: TestKernels, covariance: Covariance, scalar: boolean) {
   const t = T_OF[covariance];
   const sfx = scalar ? ("_scalar" as const) : ("" as const);
   return { forward: k[`mixture_${t}_forward${sfx}`], params: k[`mixture_${t}_params${sfx}`] };
@@ -62,7 +62,7 @@ function expectGuard(heap: Heap, ptr: Ptr, n: number, label: string): void {
   expectIdentical(heap.get(ptr + 4 * n, 4), [SENTINEL, SENTINEL, SENTINEL, SENTINEL], `${label} guard`);
 }
 
-/** The head's settings block (src/head.ts HEAD_FLOOR, HEAD_SCALE). */
+/** The head's settings block (src/engine/head.ts HEAD_FLOOR, HEAD_SCALE). */
 function settings(heap: Heap, floor: number, scale: number): Ptr {
   const hs = heap.alloc(4);
   const v = heap.f32(hs, 4);
@@ -75,7 +75,7 @@ function settings(heap: Heap, floor: number, scale: number): Ptr {
  * nll, gamma and the loss sum from the forward, or with da0 from the fused step, whose gradient is
  * accumulated onto da0; scalar picks the twins. Every output and the work region are guarded.
  */
-export function runHead(k: Kernels, covariance: Covariance, c: HeadCase, scalar: boolean, scale = 0, da0?: ArrayLike<number>) {
+export function runHead(k: TestKernels, covariance: Covariance, c: HeadCase, scalar: boolean, scale = 0, da0?: ArrayLike<number>) {
   const { N, K, D, floor, sigmaAct } = c.dims;
   const kern = kernelsOf(k, covariance, scalar);
   const heap = new Heap(k);
@@ -97,7 +97,7 @@ export function runHead(k: Kernels, covariance: Covariance, c: HeadCase, scalar:
 }
 
 /** pi (N, K), mu (N, K, D) and the activated sigma blocks (N, K, Sk) from params or its twin. */
-export function runParams(k: Kernels, covariance: Covariance, c: HeadCase, scalar: boolean) {
+export function runParams(k: TestKernels, covariance: Covariance, c: HeadCase, scalar: boolean) {
   const { N, K, D, floor, sigmaAct } = c.dims;
   const Sk = headOf(covariance).blockSize(D);
   const heap = new Heap(k);

@@ -1,9 +1,9 @@
 // The data-dependent start of the component means (config.meanInit).
 import { describe, expect, it } from "vitest";
-import { resolveConfig } from "../src/config.js";
-import { kmeansCentres } from "../src/init.js";
+import { resolveConfig } from "../src/core/config.js";
+import { kmeansCentres } from "../src/engine/init.js";
 import { MDN, seedClusters } from "../src/index.js";
-import { Network } from "../src/network.js";
+import { Network } from "../src/engine/network.js";
 import { loadKernels } from "./util.js";
 
 const cfg = { inputDim: 2, outputDim: 2, components: 4, hidden: [8], seed: 5 };

@@ -2,9 +2,9 @@
 // ModelFormatError code; a fuzzer mutating valid files never gets anything but ModelFormatError.
 import { describe, expect, it } from "vitest";
 import { type FileHeader, inspectModel, MDN, MdnError, ModelFormatError, type ModelFormatErrorCode } from "../src/index.js";
-import { PROBE_ROWS, probeRows } from "../src/probe.js";
-import { resolveConfig } from "../src/config.js";
-import { crc32, MAX_HEADER_BYTES } from "../src/io.js";
+import { PROBE_ROWS, probeRows } from "../src/engine/probe.js";
+import { resolveConfig } from "../src/core/config.js";
+import { crc32, MAX_HEADER_BYTES } from "../src/format/modelfile.js";
 import { expectIdentical, regression, testRng } from "./util.js";
 
 /** A small trained model with batch norm, dropout and standardisation: every section non-trivial. */
@@ -226,8 +226,8 @@ describe("model files", () => {
     }
     expect(seen.size).toBeGreaterThanOrEqual(15);
     // The original still loads: the damage, not the rewriting, made each case fail.
-    expect(await codeOf(edit(file, () => {}))).toBe("LOADED");
-    expect(await codeOf(edit(ckpt, () => {}), true)).toBe("LOADED");
+    expect(await codeOf(edit(file, () => { }))).toBe("LOADED");
+    expect(await codeOf(edit(ckpt, () => { }), true)).toBe("LOADED");
     // A huge sigma weight is not damage: the sigma ceiling keeps every spread finite.
     // mixture/kernel is (5, 12): pi logits 0-2, means 3-8, sigma pre-activations 9-11.
     expect(await codeOf(setTensor(file, "mixture/kernel", (v, i) => (i === 9 ? 1e30 : v)))).toBe("LOADED");
@@ -419,7 +419,7 @@ describe("fuzz", () => {
     const growthMiB = (rssMax - rssStart) / 2 ** 20;
     console.log(
       `fuzz: ${FUZZ_CASES} cases in ${seconds.toFixed(2)} s = ${Math.round(FUZZ_CASES / seconds)} cases/s; ` +
-        `${loaded} still valid; rss growth ${growthMiB.toFixed(0)} MiB; codes ${[...tally].sort((a, b) => b[1] - a[1]).map(([c, k]) => `${c} ${k}`).join(", ")}`,
+      `${loaded} still valid; rss growth ${growthMiB.toFixed(0)} MiB; codes ${[...tally].sort((a, b) => b[1] - a[1]).map(([c, k]) => `${c} ${k}`).join(", ")}`,
     );
     expect(tally.size).toBeGreaterThanOrEqual(15);
     expect(growthMiB).toBeLessThan(512);

@@ -4,11 +4,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { MDN, MdnError, ModelFormatError } from "../src/index.js";
 import type { MDNConfig, ResolvedConfig } from "../src/index.js";
-import { ensureMemory, formatBytes, MAX_MEMORY_BYTES } from "../src/arena.js";
-import { MAX_RESULT_VALUES, resolveConfig } from "../src/config.js";
-import { crc32 } from "../src/io.js";
-import type { Kernels } from "../src/kernels.js";
-import { checkModelSize, MAX_MODEL_BYTES, modelBytes } from "../src/network.js";
+import { ensureMemory, formatBytes, MAX_MEMORY_BYTES } from "../src/engine/arena.js";
+import { MAX_RESULT_VALUES, resolveConfig } from "../src/core/config.js";
+import { crc32 } from "../src/format/modelfile.js";
+import type { TestKernels } from "../src/engine/kernels.js";
+import { checkModelSize, MAX_MODEL_BYTES, modelBytes } from "../src/engine/network.js";
 import { hashWeights, regression } from "./util.js";
 
 const square = (units: number): ResolvedConfig => resolveConfig({ inputDim: 1, outputDim: 1, components: 1, hidden: [units, units], seed: 0 });
@@ -123,7 +123,7 @@ describe("wasm memory: a typed error with the need and the limit, before anythin
 
   it("ensureMemory refuses past 4 GiB without growing, and turns an engine's refusal into TOO_LARGE", () => {
     let grown = 0;
-    const fake = (grow: (pages: number) => number) => ({ memory: { buffer: { byteLength: 65536 }, grow } }) as unknown as Kernels;
+    const fake = (grow: (pages: number) => number) => ({ memory: { buffer: { byteLength: 65536 }, grow } }) as unknown as TestKernels;
     const e = (() => {
       try {
         ensureMemory(fake((p) => (grown += p)), MAX_MEMORY_BYTES + 1, "fit");

@@ -2,10 +2,10 @@
 // at widths below, at and past the SIMD width and past the narrow-row path (16 floats).
 
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Kernels } from "../src/kernels.js";
+import type { TestKernels } from "../src/engine/kernels.js";
 import { Heap, loadKernels, testRng, uniform } from "./util.js";
 
-let k: Kernels;
+let k: TestKernels;
 beforeAll(async () => {
   k = await loadKernels();
 });

@@ -1,8 +1,8 @@
 // ARI and NMI against values computed by hand (scikit-learn's definitions; sklearn is not
 // installable here, so each expected value is derived in the comment next to it).
 import { describe, expect, it } from "vitest";
-import { adjustedRandScore as ari, normalizedMutualInfoScore as nmi } from "../src/metrics.js";
-import { MdnError } from "../src/errors.js";
+import { adjustedRandScore as ari, normalizedMutualInfoScore as nmi } from "../src/mixture/metrics.js";
+import { MdnError } from "../src/core/errors.js";
 
 /** Labels realising a contingency table: row i = true class i, column j = predicted cluster j. */
 function fromTable(table: number[][]): { t: number[]; p: number[] } {

@@ -1,8 +1,8 @@
 // assembly/mixture.ts, the driver itself: which kernels each build exports, and that they keep no
 // scratch of their own (the per-type heads are tested in test/mixture_{iso,diag,full}.test.ts).
 import { describe, expect, it } from "vitest";
-import { type Covariance, HEAD_FLOOR, HEAD_SCALE, headOf } from "../src/head.js";
-import type { MixtureKernels, MixtureTestKernels } from "../src/kernels.js";
+import { type Covariance, HEAD_FLOOR, HEAD_SCALE, headOf } from "../src/engine/head.js";
+import type { MixtureKernels, MixtureTestKernels } from "../src/engine/kernels.js";
 import { buildFile, Heap, loadKernels, normal, testRng } from "./util.js";
 
 // Every function of each ABI type, checked by the compiler both ways (a missing or extra key fails

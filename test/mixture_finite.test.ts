@@ -3,10 +3,10 @@
 // each covariance type. The kernels' side (sigma ceiling, log N_k's bound) is tested in
 // test/head-suite.ts.
 import { describe, expect, it } from "vitest";
-import { MdnError } from "../src/errors.js";
-import { SIGMA_CEILING } from "../src/head.js";
+import { MdnError } from "../src/core/errors.js";
+import { SIGMA_CEILING } from "../src/engine/head.js";
 import { MDN, seedClusters } from "../src/index.js";
-import type { MatrixLike } from "../src/data.js";
+import type { MatrixLike } from "../src/core/data.js";
 
 const TYPES = ["isotropic", "diagonal", "full"] as const;
 type Covariance = (typeof TYPES)[number];

@@ -1,9 +1,9 @@
 // Whole-model gradient check: every parameter gradient the kernels produce (dropout off, batch norm
 // in training mode) against central differences of the float64 reference model.
 import { describe, it } from "vitest";
-import { resolveConfig } from "../src/config.js";
-import { ensureMemory } from "../src/arena.js";
-import { Network } from "../src/network.js";
+import { resolveConfig } from "../src/core/config.js";
+import { ensureMemory, planActivations } from "../src/engine/arena.js";
+import { Network } from "../src/engine/network.js";
 import { referenceLoss } from "./reference/model.js";
 import { centralDiff, expectClose, loadKernels, normal, testRng, uniform } from "./util.js";
 
@@ -51,7 +51,7 @@ describe("whole-model gradients", () => {
       const N = c.N;
       const x = normal(rng, N * cfg.inputDim);
       const y = normal(rng, N * cfg.outputDim, 0.5);
-      const s = net.planScratch(net.fixedEnd, N, true);
+      const s = planActivations(net, net.fixedEnd, N, true);
       ensureMemory(k, s.end, "test");
       new Float32Array(k.memory.buffer, s.x, x.length).set(x);
       new Float32Array(k.memory.buffer, s.y, y.length).set(y);

@@ -9,14 +9,16 @@ import { regression } from "./util.js";
 const dir = mkdtempSync(join(tmpdir(), "mdn-files-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Relative imports reachable from a source file (static `from "./x.js"` and `import("./x.js")`). */
+/** Relative imports reachable from a source file under src/ (static `from "./x.js"` and `import("../y/x.js")`). */
 function reachable(file: string, seen = new Set<string>()): Set<string> {
   if (seen.has(file)) return seen;
   seen.add(file);
-  const text = readFileSync(new URL(`../src/${file}`, import.meta.url), "utf8");
+  const src = new URL("../src/", import.meta.url);
+  const url = new URL(file, src);
+  const text = readFileSync(url, "utf8");
   for (const m of text.matchAll(/(?:from|import\()\s*"([^"]+)"/g)) {
     const spec = m[1]!;
-    if (spec.startsWith("./")) reachable(spec.slice(2).replace(/\.js$/, ".ts"), seen);
+    if (spec.startsWith(".")) reachable(new URL(spec, url).href.slice(src.href.length).replace(/\.js$/, ".ts"), seen);
     else seen.add(spec);
   }
   return seen;

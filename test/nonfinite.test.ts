@@ -3,7 +3,7 @@
 // and the model it leaves predicts finite numbers on the probe batch and on its training rows.
 import { describe, expect, it } from "vitest";
 import { MDN } from "../src/index.js";
-import { PROBE_ROWS, probeRows } from "../src/probe.js";
+import { PROBE_ROWS, probeRows } from "../src/engine/probe.js";
 import { hashWeights, regression } from "./util.js";
 
 function expectFinitePredictions(m: MDN, x: { data: Float32Array; shape: [number, number] }, at: string): void {

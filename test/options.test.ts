@@ -64,7 +64,7 @@ describe("options arguments", () => {
       ["optimizer learning_rate", () => m.fit(x, y, { optimizer: { learning_rate: 0.1 } } as never), "options.optimizer.learning_rate", "learningRate"],
       ["optimizer lr", () => m.fit(x, y, { optimizer: { name: "adam", lr: 0.1 } } as never), "options.optimizer.lr", null],
       ["earlyStopping patients", () => m.fit(x, y, { validationSplit: 0.25, earlyStopping: { patients: 3 } } as never), "options.earlyStopping.patients", "patience"],
-      ["callbacks onEpochEnds", () => m.fit(x, y, { callbacks: { onEpochEnds: () => {} } } as never), "options.callbacks.onEpochEnds", "onEpochEnd"],
+      ["callbacks onEpochEnds", () => m.fit(x, y, { callbacks: { onEpochEnds: () => { } } } as never), "options.callbacks.onEpochEnds", "onEpochEnd"],
       ["predict batch_size", () => m.predict(x, { batch_size: 4 } as never), "options.batch_size", "batchSize"],
       ["evaluate batchsize", () => m.evaluate(x, y, { batchsize: 4 } as never), "options.batchsize", "batchSize"],
       ["sample temprature", () => m.sample(x, { temprature: 0.5 } as never), "options.temprature", "temperature"],
@@ -87,7 +87,7 @@ describe("options arguments", () => {
     // A valid call with every fit option still trains.
     const h = await m.fit(x, y, {
       epochs: 2, batchSize: 8, shuffle: true, validationSplit: 0.25, optimizer: { name: "adam", learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, decay: 0 },
-      earlyStopping: { monitor: "val_loss", minDelta: 0, patience: 2, restoreBestWeights: false }, callbacks: { onEpochEnd: () => {}, onBatchEnd: () => {} },
+      earlyStopping: { monitor: "val_loss", minDelta: 0, patience: 2, restoreBestWeights: false }, callbacks: { onEpochEnd: () => { }, onBatchEnd: () => { } },
       verbose: 0, yieldEvery: "auto", initialEpoch: 0, onNonFinite: "stop", normalize: false,
     });
     expect(h.epoch).toEqual([0, 1]);

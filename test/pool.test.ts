@@ -1,4 +1,4 @@
-// A disposed model's wasm instance is reused by the next model (src/kernels.ts releaseKernels):
+// A disposed model's wasm instance is reused by the next model (src/engine/kernels.ts releaseKernels):
 // the reused instance must behave exactly like a fresh one, and the disposed model must not reach it.
 import { describe, expect, it } from "vitest";
 import { MDN, seedClusters } from "../src/index.js";

@@ -1,4 +1,4 @@
-// model.recalibrate (src/recalibrate.ts): a sigma scale and a mixing-weight temperature fitted by
+// model.recalibrate (src/mixture/recalibrate.ts): a sigma scale and a mixing-weight temperature fitted by
 // maximum likelihood on held-out rows and folded into the head's weights.
 import { describe, expect, it } from "vitest";
 import { MDN, type Weight } from "../src/index.js";

@@ -1,11 +1,11 @@
-// src/sampling.ts and assembly/sample.ts through the MDN: moments within 4 standard errors of
+// src/mixture/sampling.ts and assembly/sample.ts through the MDN: moments within 4 standard errors of
 // mean/covariance, a chi-square test of component counts against the tempered weights, rows that
 // never mix, the T -> 0 limits, and bit-reproducibility.
 
 import { describe, expect, it } from "vitest";
 import { MDN } from "../src/index.js";
 import { linearModel, wasmModule } from "./models.js";
-import { temperedWeights } from "../src/sampling.js";
+import { temperedWeights } from "../src/mixture/sampling.js";
 
 const TYPES = ["isotropic", "diagonal", "full"] as const;
 

@@ -1,7 +1,7 @@
 // The seed notebook's task end to end: its data, architecture and hyper-parameters, 128 epochs.
 // The notebook printed ARI 0.842; the Bayes-optimal classifier of these clusters is near 0.95.
 // With meanInit "zeros" (a Keras MDN's start) this is close to the notebook: median ARI 0.83 over
-// seeds 0-7; the default data-dependent start of the means (src/init.ts) reaches about 0.95.
+// seeds 0-7; the default data-dependent start of the means (src/engine/init.ts) reaches about 0.95.
 import { describe, expect, it } from "vitest";
 import { runSeedTask } from "./seed-model.js";
 

@@ -80,7 +80,7 @@ describe("setWeights", () => {
     await fit;
     expect(refused).toEqual(["BUSY", "BUSY", "BUSY"]);
     // The refused calls changed nothing: the fit ran as a fit without them does.
-    await twin.fit(x, y, { epochs: 2, batchSize: 16, onBatchEnd: () => {} });
+    await twin.fit(x, y, { epochs: 2, batchSize: 16, onBatchEnd: () => { } });
     expect(hashWeights(m.getWeights())).toBe(hashWeights(twin.getWeights()));
     // After the fit it works again.
     m.setWeights(w);

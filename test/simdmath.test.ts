@@ -2,13 +2,13 @@
 // values, and the SIMD kernels bit-identical to their scalar twins.
 
 import { describe, expect, it } from "vitest";
-import type { Kernels } from "../src/kernels.js";
+import type { TestKernels } from "../src/engine/kernels.js";
 import { sigmoid, softplus } from "./reference/simdmath.js";
 import { expectClose, expectIdentical, Heap, loadKernels, normal, testRng, type Tol, uniform } from "./util.js";
 
 type Fn = "exp" | "log" | "softplus" | "sigmoid";
 
-const k: Kernels = await loadKernels();
+const k: TestKernels = await loadKernels();
 
 /** Runs the SIMD kernel (or its scalar twin) over xs; returns the results as float64. */
 function run(fn: Fn, xs: ArrayLike<number>, scalar = false): Float64Array {

@@ -2,7 +2,7 @@
 // rates, extreme targets) end as onNonFinite says, with the last good weights intact and finite.
 import { describe, expect, it } from "vitest";
 import { type History, MDN, NonFiniteError, type Weight } from "../src/index.js";
-import { probeRows } from "../src/probe.js";
+import { probeRows } from "../src/engine/probe.js";
 import { hashWeights, testRng } from "./util.js";
 
 /**

@@ -1,7 +1,8 @@
 // Shared test helpers: load the kernels, a bump heap over their memory, a seeded data generator,
 // tolerance checks that name the first bad index, and central differences.
 
-import { instantiateKernels, type Kernels, type Ptr } from "../src/kernels.js";
+import { instantiate } from "@assemblyscript/loader";
+import type { Ptr, TestKernels } from "../src/engine/kernels.js";
 
 /** Sizes below, at and past the SIMD width (STYLE 10). */
 export const SIZES = [1, 3, 4, 5, 8, 17, 33];
@@ -40,7 +41,7 @@ export async function buildFile(file: string): Promise<Uint8Array<ArrayBuffer>> 
  * A fresh instance of the optimised test build (the shipped kernels plus their _scalar twins), or
  * `debug` for the asserting build of the same exports.
  */
-export async function loadKernels(build: "release" | "debug" = "release"): Promise<Kernels> {
+export async function loadKernels(build: "release" | "debug" = "release"): Promise<TestKernels> {
   // MDN_WASM points at another build (a kernel under development compiled on its own).
   const file = (IN_NODE ? process.env.MDN_WASM : undefined) ?? (build === "release" ? "mdn.full.wasm" : "mdn.debug.wasm");
   let mod = modules.get(file);
@@ -48,13 +49,16 @@ export async function loadKernels(build: "release" | "debug" = "release"): Promi
     mod = await WebAssembly.compile(await buildFile(file));
     modules.set(file, mod);
   }
-  return instantiateKernels(mod);
+  // @assemblyscript/loader's instantiate answers the debug build's env.abort with the assertion's
+  // message decoded from AssemblyScript's UTF-16 strings (the release builds import nothing), and
+  // hands back the exports unwrapped: the stub runtime exports no argument-count helper to wrap for.
+  return (await instantiate<Record<string, unknown>>(mod)).exports as unknown as TestKernels;
 }
 
 /** Bump allocator over a kernel instance's memory, 16-byte aligned, for tests only. */
 export class Heap {
   private top: number;
-  constructor(readonly k: Kernels) {
+  constructor(readonly k: TestKernels) {
     this.top = k.heap_base();
   }
   /** Room for n float32 (or u32) values; returns the pointer. */

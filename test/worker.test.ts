@@ -151,7 +151,7 @@ describe("trainInWorker (protocol, in one thread)", () => {
   it("a request that cannot be cloned rejects with INVALID_ARGUMENT naming the field, posting nothing and leaving no listener", async () => {
     const w = new FakeWorker();
     const bad: Array<[TrainRequest, string]> = [
-      [{ ...request(8, { epochs: 1 }), fit: { epochs: 1, onEpochEnd: () => {} } as TrainRequest["fit"] }, "request.fit"],
+      [{ ...request(8, { epochs: 1 }), fit: { epochs: 1, onEpochEnd: () => { } } as TrainRequest["fit"] }, "request.fit"],
       [{ ...request(8, { epochs: 1 }), x: { data: new Float32Array(16), shape: [8, 2], toString: () => "" } as unknown as TrainRequest["x"] }, "request.x"],
     ];
     for (const [req, argument] of bad) {

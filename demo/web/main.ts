@@ -40,7 +40,7 @@ class LiveFigure {
   private names: string[] = [];
   private next: Spec | null = null;
   private drawing: Promise<void> | null = null;
-  constructor(private readonly element: HTMLElement) {}
+  constructor(private readonly element: HTMLElement) { }
 
   draw(spec: Spec): Promise<void> {
     this.next = spec;

@@ -1,4 +1,4 @@
-// Point 2: held-out coverage before and after model.recalibrate (src/recalibrate.ts), 1-D targets.
+// Point 2: held-out coverage before and after model.recalibrate (src/mixture/recalibrate.ts), 1-D targets.
 // Default: Bishop's inverse problem with the settings of test/bishop.test.ts (2,000 train rows,
 // K = 5, tanh 32-32, 200 epochs, batch 64, Adam 5e-3). Draw i: train seed FROM + 3i, calibration
 // FROM + 3i + 1 (CAL rows), evaluation FROM + 3i + 2 (2,000 rows), model seed FROM + 1000 + i.

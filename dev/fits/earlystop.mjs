@@ -17,7 +17,7 @@ const FROM = Number(process.env.FROM ?? 100);
 const VARIANTS = {
   none: false,
   today: {}, // what `true` meant before: Keras' EarlyStopping() defaults
-  true: true, // what it means now (src/model.ts EARLY_STOPPING_TRUE)
+  true: true, // what it means now (src/model/mdn.ts EARLY_STOPPING_TRUE)
   p10r: { patience: 10, restoreBestWeights: true },
   p20r: { patience: 20, restoreBestWeights: true },
   p30r: { patience: 30, restoreBestWeights: true },

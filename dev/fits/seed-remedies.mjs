@@ -2,7 +2,7 @@
 // validation split, early stopping): sigma floor, sigma activation, how the means / sigmas / pi
 // start. Tune with FROM=3000 (never on the reported seeds), report with FROM=1000.
 //   FROM=3000 N=20 node dev/fits/seed-remedies.mjs variant ...
-import { initMeansFromTargets, kmeansCentres } from "../../dist/init.js";
+import { initMeansFromTargets, kmeansCentres } from "../../dist/engine/init.js";
 import { adjustedRandScore, argmaxRows, bayesPosterior, NOTEBOOK_FIT, seedClusters, seedTask, spread } from "./common.mjs";
 
 const SEEDS = Array.from({ length: Number(process.env.N ?? 20) }, (_, i) => Number(process.env.FROM ?? 3000) + i);

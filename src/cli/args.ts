@@ -201,12 +201,12 @@ export function columnList(spec: string, option: string): ColumnRef[] {
   const items: ColumnRef[] = [];
   let i = 0;
   const bad = (what: string) => new UsageError(`${option} ${JSON.stringify(spec)}: ${what} (a name with a comma or quote is written in double quotes, a quote inside doubled: --x '"a,b",c')`);
-  for (;;) {
+  for (; ;) {
     while (spec[i] === " " || spec[i] === "\t") i++;
     if (spec[i] === '"') {
       let text = "";
       i++;
-      for (;;) {
+      for (; ;) {
         if (i >= spec.length) throw bad("a quote is never closed");
         if (spec[i] === '"') {
           if (spec[i + 1] === '"') {

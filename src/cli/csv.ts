@@ -308,7 +308,7 @@ export class Table {
 
   static async open(path: string, header: HeaderMode = "auto", delimiter = ","): Promise<Table> {
     const gen = fileRecords(path, delimiter);
-    for (;;) {
+    for (; ;) {
       const next = await gen.next();
       if (next.done) throw new CliError(`${path}: the file is empty (no rows)`);
       const { records, lines } = next.value;

@@ -73,7 +73,7 @@ async function readModelBytes(path: string): Promise<Uint8Array> {
     if (!st.isFile()) throw new CliError(`${path}: not a model file (not a regular file)`);
     if (size > MAX_MODEL_BYTES) throw new CliError(`${path}: ${size} bytes is larger than any model can be (4 GiB of WebAssembly memory); not a model file`);
     const bytes = new Uint8Array(size);
-    for (let at = 0; at < size; ) {
+    for (let at = 0; at < size;) {
       const { bytesRead } = await f.read(bytes, at, size - at, at);
       if (bytesRead === 0) return bytes.subarray(0, at);
       at += bytesRead;
@@ -88,7 +88,7 @@ async function readModelBytes(path: string): Promise<Uint8Array> {
 }
 
 /** A failed check of a facts file: which field, what it should be. */
-class BadFacts extends Error {}
+class BadFacts extends Error { }
 
 function checkFacts(raw: unknown, model: MDN): Facts {
   const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);

@@ -116,7 +116,7 @@ const FLUSH_CHARS = 1 << 20;
 
 async function writeAll(fh: FileHandle, text: string): Promise<void> {
   const bytes = Buffer.from(text);
-  for (let at = 0; at < bytes.length; ) at += (await fh.write(bytes, at)).bytesWritten;
+  for (let at = 0; at < bytes.length;) at += (await fh.write(bytes, at)).bytesWritten;
 }
 
 function stdoutWrite(text: string): Promise<void> {
@@ -141,7 +141,7 @@ async function openOutput(path: string | undefined, option = "--out"): Promise<O
       },
       async discard() {
         // What was printed stays printed; the exit code says the output is incomplete.
-        if (pending) await stdoutWrite(pending).catch(() => {});
+        if (pending) await stdoutWrite(pending).catch(() => { });
       },
     };
   }
@@ -177,8 +177,8 @@ async function openOutput(path: string | undefined, option = "--out"): Promise<O
       }
     },
     async discard() {
-      await file.close().catch(() => {});
-      await unlink(tmp).catch(() => {});
+      await file.close().catch(() => { });
+      await unlink(tmp).catch(() => { });
       ours.delete(tmp);
     },
   };
@@ -223,7 +223,7 @@ async function staleLock(lock: string): Promise<boolean> {
  */
 async function withLock<T>(lock: string, body: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
+  for (; ;) {
     try {
       track(lock);
       const fh = await open(lock, "wx");
@@ -234,7 +234,7 @@ async function withLock<T>(lock: string, body: () => Promise<T>): Promise<T> {
       ours.delete(lock);
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       if (await staleLock(lock)) {
-        await unlink(lock).catch(() => {});
+        await unlink(lock).catch(() => { });
         continue;
       }
       if (Date.now() > deadline) throw new CliError(`${lock}: another process has held this lock for ${LOCK_WAIT_MS / 1000} s; if no mdn-wasm is writing there, delete the file`);
@@ -244,7 +244,7 @@ async function withLock<T>(lock: string, body: () => Promise<T>): Promise<T> {
   try {
     return await body();
   } finally {
-    await unlink(lock).catch(() => {});
+    await unlink(lock).catch(() => { });
     ours.delete(lock);
   }
 }
@@ -276,7 +276,7 @@ export async function replaceTogether(files: Array<{ path: string; data: string 
     throw new CliError(`${files[0]!.path}: cannot write the file (${codeOf(e)})`);
   } finally {
     for (const t of temps) {
-      await unlink(t).catch(() => {});
+      await unlink(t).catch(() => { });
       ours.delete(t);
     }
   }

@@ -46,8 +46,8 @@ async function runPredict(v: Values, [modelPath, dataPath]: string[]): Promise<n
       const header = row0 === 0;
       await out.write(
         what === "params" ? paramsCsv(model.predict(x), names, delimiter, header)
-        : what === "mean" ? meanCsv(model.mean(x), names, delimiter, header)
-        : modesCsv(model.modes(x), names, delimiter, header, row0),
+          : what === "mean" ? meanCsv(model.mean(x), names, delimiter, header)
+            : modesCsv(model.modes(x), names, delimiter, header, row0),
       );
       row0 += block.rows.length;
     }

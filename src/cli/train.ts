@@ -163,7 +163,7 @@ async function readColumns(table: Table, xCols: number[], yCols: number[], defau
     const named = (cols: number[]) => shellWord(columnSpec(columnNames(table, cols)));
     throw new UsageError(
       `train: ${table.label(label.col)} looks like a label, not an input: its ${readable(rows)} values are only the integers ${label.values.join(", ")}. ` +
-        `Name the inputs with --x${others.length ? ` (e.g. --x ${named(others)})` : ""}, or --x ${named(xCols)} to use it as an input`,
+      `Name the inputs with --x${others.length ? ` (e.g. --x ${named(others)})` : ""}, or --x ${named(xCols)} to use it as an input`,
     );
   }
   return { x: { data: x.take(), shape: [rows, xCols.length] as [number, number] }, y: { data: y.take(), shape: [rows, yCols.length] as [number, number] }, rows };
@@ -207,7 +207,7 @@ async function runTrain(v: Values, [path]: string[]): Promise<number> {
   if (split > 0 && (trainRows < 1 || trainRows >= rows)) {
     throw new CliError(
       `--validation-split ${split} on ${plural(rows, "row")} leaves ${plural(trainRows, "training row")} and ${plural(rows - trainRows, "validation row")}; ` +
-        "each side needs at least one: use more rows, another split, or --validation-split 0",
+      "each side needs at least one: use more rows, another split, or --validation-split 0",
     );
   }
   const xNames = columnNames(table, xCols);
@@ -232,8 +232,8 @@ async function runTrain(v: Values, [path]: string[]): Promise<number> {
   // What the run uses, printed once the model exists (so an error before stays one line).
   process.stderr.write(
     `inputs:  ${listNames(xNames)}${xSpec === undefined ? "  (every column not in --y; --x to choose)" : ""}\n` +
-      `targets: ${listNames(yNames)}\n` +
-      `rows:    ${readable(trainRows)} for training${split > 0 ? `, ${readable(rows - trainRows)} for validation (the last ${plural(rows - trainRows, "row")} of the file)` : ""}\n`,
+    `targets: ${listNames(yNames)}\n` +
+    `rows:    ${readable(trainRows)} for training${split > 0 ? `, ${readable(rows - trainRows)} for validation (the last ${plural(rows - trainRows, "row")} of the file)` : ""}\n`,
   );
   const monitor = split > 0 ? "val_loss" : "loss";
   const progress = new Progress(process.stderr, epochs, Math.ceil(trainRows / batchSize));

@@ -2,7 +2,7 @@
 // files, as tensorflowjs_converter or tfjs `model.save` write them, or the in-memory ModelArtifacts
 // of a tf.io handler) becomes an MDN whose predictions are the Keras model's.
 //
-// What maps onto an mdn-wasm network (src/network.ts):
+// What maps onto an mdn-wasm network (src/engine/network.ts):
 //   InputLayer (N, I)
 //   per hidden layer: Dense (relu | tanh | linear, or linear then an Activation layer),
 //                     an optional Dropout, an optional BatchNormalization over the last axis
@@ -19,10 +19,10 @@
 //
 // Anything else is refused with a KerasFormatError naming the layer, before a model is created.
 
-import { DEFAULT_SIGMA_FLOOR, type MDNConfig, numberIn } from "../config.js";
-import { describe, MdnError } from "../errors.js";
-import type { Covariance } from "../head.js";
-import { type CreateOptions, MDN } from "../model.js";
+import { DEFAULT_SIGMA_FLOOR, type MDNConfig, numberIn } from "../core/config.js";
+import { describe, MdnError } from "../core/errors.js";
+import type { Covariance } from "../engine/head.js";
+import { type CreateOptions, MDN } from "../model/mdn.js";
 
 export type KerasFormatErrorCode =
   | "BAD_ARTIFACTS" // not a model.json / ModelArtifacts: no topology, or a malformed weight manifest
@@ -505,7 +505,7 @@ export async function fromKeras(source: KerasArtifacts | KerasFiles, options: Fr
   const optional = (l: KLayer, part: string, present: unknown, n: number, fill: number) =>
     present === false ? new Float32Array(n).fill(fill) : weight(l, part, [n]);
 
-  // Hidden layers, their weights in mdn-wasm's order (src/network.ts planTensors).
+  // Hidden layers, their weights in mdn-wasm's order (src/engine/network.ts planTensors).
   let inDim = p.inputDim ?? (p.blocks.length ? (weights.get(`${p.blocks[0]!.dense.name}/kernel`)?.[0]?.shape[0] ?? null) : null);
   if (inDim === null) throw new KerasFormatError("BAD_TOPOLOGY", null, "the input width is stated nowhere (no input shape)");
   const inputDim = inDim;

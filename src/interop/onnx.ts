@@ -21,9 +21,9 @@
 // (TensorRT, OpenVINO, onnxruntime-web) all run it; onnxruntime 1.30 runs opsets up to 23.
 // Everything is float32 so that GPU providers need no fallback.
 
-import { describe, MdnError } from "../errors.js";
-import { SIGMA_CEILING, triIndex } from "../head.js";
-import { MDN, type Weight } from "../model.js";
+import { describe, MdnError } from "../core/errors.js";
+import { SIGMA_CEILING, triIndex } from "../engine/head.js";
+import { MDN, type Weight } from "../model/mdn.js";
 import { ProtoWriter } from "./protobuf.js";
 
 export const ONNX_OPSET = 17;
@@ -172,7 +172,7 @@ export function toOnnx(model: MDN): Uint8Array {
 
   const act = g.node(sigma.activation === "exp" ? "Exp" : "Softplus", [s]);
   const floored = g.node("Max", [act, g.floats("sigma_floor", [], [sigma.floor])], "sigma_floored");
-  // The kernels' ceiling (src/head.ts SIGMA_CEILING) after the floor, exactly where they apply it.
+  // The kernels' ceiling (src/engine/head.ts SIGMA_CEILING) after the floor, exactly where they apply it.
   let sig = g.node("Min", [floored, g.floats("sigma_ceiling", [], [SIGMA_CEILING])], "sigma_bounded");
   let dims: number[];
   if (covariance === "isotropic") {
@@ -187,7 +187,7 @@ export function toOnnx(model: MDN): Uint8Array {
     // L's off-diagonal entries are linear, within +-SIGMA_CEILING as in the kernels.
     const offDiagonal = g.node("Clip", [s, g.floats("l_min", [], [-SIGMA_CEILING]), g.floats("l_max", [], [SIGMA_CEILING])]);
     let L = fullCholesky(g, offDiagonal, sig, K, D);
-    // Row i of each L scales by y_std[i] (src/normalize.ts unscaleHead); zeros stay zero.
+    // Row i of each L scales by y_std[i] (src/engine/normalize.ts unscaleHead); zeros stay zero.
     if (norm) L = g.node("Mul", [L, g.floats("y_std_rows", [K * D * D], Array.from({ length: K * D * D }, (_, e) => norm.yStd[Math.floor(e / D) % D]!))]);
     g.node("Reshape", [L, g.int64s("sigma_shape", [-1, K, D, D])], "sigma");
     dims = [K, D, D];

@@ -9,8 +9,8 @@
 // Gradients: Bishop, PRML eqs. 5.155-5.157, chained through log sigma(s).
 // Isotropic: log N_k = -D log sigma_k - (D/2) log(2 pi) - |y - mu_k|^2 / (2 sigma_k^2).
 
-import { LOG_DENSITY_MIN, SIGMA_CEILING } from "../../src/head.js";
-import { SIGMA_EXP } from "../../src/kernels.js";
+import { LOG_DENSITY_MIN, SIGMA_CEILING } from "../../src/engine/head.js";
+import { SIGMA_EXP } from "../../src/engine/kernels.js";
 import { sigmoid, softplus } from "./simdmath.js";
 
 export interface MixtureDims {

@@ -7,7 +7,7 @@
 // d log N / d mu = v, d log N / d L_ij = v_i u_j (j < i, 0 where |s_ij| >= ceiling),
 // d log N / d s_ii = (v_i u_i L_ii - 1) d log L_ii / d s_ii.
 
-import { SIGMA_CEILING } from "../../src/head.js";
+import { SIGMA_CEILING } from "../../src/engine/head.js";
 import { type ComponentTerm, type MixtureDims, mixtureOver, sigmaOf } from "./mixture.js";
 
 export const triSize = (D: number): number => (D * (D + 1)) / 2;

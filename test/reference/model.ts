@@ -2,8 +2,8 @@
 // dense -> activation -> (batch norm with batch statistics), then the mixture head and the mean
 // NLL. Composed from the per-kernel references, for the whole-model gradient check.
 
-import type { ResolvedConfig } from "../../src/config.js";
-import { SIGMA_EXP, SIGMA_SOFTPLUS } from "../../src/kernels.js";
+import type { ResolvedConfig } from "../../src/core/config.js";
+import { SIGMA_EXP, SIGMA_SOFTPLUS } from "../../src/engine/kernels.js";
 import { reluForward, tanhForward, linearForward } from "./activation.js";
 import { batchnormForwardTrain } from "./batchnorm.js";
 import { denseForward } from "./dense.js";

@@ -2,7 +2,7 @@
 // information (arithmetic-mean normalisation, sklearn's default since 0.22). Labels are any
 // integers (or strings); only equality matters.
 
-import { describe, MdnError } from "./errors.js";
+import { describe, MdnError } from "../core/errors.js";
 
 type Labels = ArrayLike<number | string>;
 

@@ -1,7 +1,10 @@
 // Model configuration: the types users write, their defaults, and validation with typed errors.
 
 import { closestName, describe, MdnError } from "./errors.js";
-import { COVARIANCES, type Covariance } from "./head.js";
+
+/** A mixture head's covariance type (src/engine/head.ts holds one Head object per type). */
+export type Covariance = "isotropic" | "diagonal" | "full";
+export const COVARIANCES: readonly Covariance[] = ["isotropic", "diagonal", "full"];
 
 export type Activation = "relu" | "tanh" | "linear";
 export const ACTIVATIONS: readonly Activation[] = ["relu", "tanh", "linear"];

@@ -1,7 +1,7 @@
 // Small synthetic data sets, seeded and deterministic, for demos, tests and benchmarks.
 
-import { MAX_RESULT_VALUES, positiveInt } from "./config.js";
-import { describe, MdnError } from "./errors.js";
+import { MAX_RESULT_VALUES, positiveInt } from "../core/config.js";
+import { describe, MdnError } from "../core/errors.js";
 
 /** A tiny seeded generator for data (sfc32 seeded by splitmix32); not the model's generator. */
 export function dataRng(seed: number): { uniform: () => number; normal: () => number } {

@@ -9,8 +9,8 @@
 // Statistics are float64 sums rounded to float32 once, so a saved and reloaded model applies exactly
 // the same numbers.
 
-import type { Checked } from "./data.js";
-import { MdnError } from "./errors.js";
+import type { Checked } from "../core/data.js";
+import { MdnError } from "../core/errors.js";
 import { type Covariance, headOf } from "./head.js";
 
 export interface Normalization {
@@ -87,10 +87,10 @@ export function standardize(m: Checked, mean: Float32Array, std: Float32Array): 
 
 /**
  * A head's means (N, K, D) and sigma blocks back to original units, in place: mu = mu' std + mean,
- * and each block as its covariance type's Head says (src/head.ts unscale). Throws MdnError
+ * and each block as its covariance type's Head says (src/engine/head.ts unscale). Throws MdnError
  * NON_FINITE naming the row of x whose mixture overflows float32 in original units.
  */
-export function unscaleHead(n: Normalization, h: { N: number; mu: Float32Array; scale: Float32Array }, covariance: Covariance, D: number): void {
+export function unscaleHead(n: Normalization, h: { N: number; mu: Float32Array; scale: Float32Array }, covariance: Covariance, D: number, firstRow = 0): void {
   const { mu, scale } = h;
   for (let i = 0; i < mu.length; i++) {
     const d = i % D;
@@ -101,7 +101,7 @@ export function unscaleHead(n: Normalization, h: { N: number; mu: Float32Array; 
     const bad = firstNonFinite(v);
     if (bad >= 0) {
       const row = Math.floor(bad / (v.length / h.N));
-      throw new MdnError("NON_FINITE", `x[${row}]`, "an input row whose mixture is finite in float32 in the targets' units", "a row whose means or spreads overflow once scaled back by y's standard deviations");
+      throw new MdnError("NON_FINITE", `x[${firstRow + row}]`, "an input row whose mixture is finite in float32 in the targets' units", "a row whose means or spreads overflow once scaled back by y's standard deviations");
     }
   }
 }

@@ -20,10 +20,10 @@
 // sigma is max(s exp(s_raw), floor) rather than s * floor. Softplus sigmas cannot be scaled by a
 // shift, so recalibrate refuses them.
 
-import type { ResolvedConfig } from "./config.js";
+import type { ResolvedConfig } from "../core/config.js";
 import { HALF_LOG_2PI, type Mixture, whiten } from "./density.js";
-import { triIndex } from "./head.js";
-import type { Network } from "./network.js";
+import { triIndex } from "../engine/head.js";
+import type { Network } from "../engine/network.js";
 
 export interface Recalibration {
   /** The factor applied to every sigma (or Cholesky factor L). */

@@ -2,63 +2,16 @@
 // Per batch it makes only kernel calls on the arena: no JS allocation (STYLE, "allocates nothing
 // per batch"), unless the user asked for an onBatchEnd callback.
 
-import { Planner, writeF32 } from "./arena.js";
-import { type Checked } from "./data.js";
-import { type NonFiniteCause, NonFiniteError, type NonFiniteReport } from "./errors.js";
-import type { AdamSettings, Network, Scratch } from "./network.js";
+import { planTraining, type Scratch, type TrainArena, writeF32 } from "./arena.js";
+import { type Checked } from "../core/data.js";
+import { NonFiniteError } from "../core/errors.js";
+import type { EarlyStoppingOptions, EarlyStoppingState, History, Logs, NonFiniteCause, NonFiniteReport, TrainProgress } from "../core/history.js";
+import { meanLoss } from "./infer.js";
+import type { AdamSettings, Network } from "./network.js";
 import type { Normalization } from "./normalize.js";
-import { PROBE_ROWS, type ProbeBuffers, probeProblem } from "./probe.js";
+import { PROBE_ROWS, probeProblem } from "./probe.js";
 
-export interface Logs {
-  loss: number;
-  val_loss?: number;
-  [metric: string]: number | undefined;
-}
-
-export interface EarlyStoppingOptions {
-  /** "val_loss" (default) or "loss". */
-  monitor?: "val_loss" | "loss";
-  /** An epoch improves only if it beats the best by more than this (Keras min_delta); default 0. */
-  minDelta?: number;
-  /** Epochs without improvement before stopping; default 0 (Keras). */
-  patience?: number;
-  /** Put back the best epoch's weights when training ends (Keras 3 semantics); default false. */
-  restoreBestWeights?: boolean;
-}
-
-export interface History {
-  /** Epoch indices that ran, 0-based (Keras and TensorFlow.js). */
-  epoch: number[];
-  history: { loss: number[]; val_loss?: number[] };
-  /** Set when early stopping ended training: the epoch at which it stopped (0-based). */
-  stoppedEpoch?: number;
-  /** With early stopping: the epoch whose weights are kept when restoreBestWeights is set. */
-  bestEpoch?: number;
-  /** Set when a batch went non-finite and onNonFinite "stop" ended training there. */
-  nonFinite?: NonFiniteReport;
-}
-
-/** Early-stopping bookkeeping, carried from epoch to epoch and into checkpoints. */
-export interface EarlyStoppingState {
-  monitor: "val_loss" | "loss";
-  /** Best monitored value so far (Infinity before the first epoch). */
-  best: number;
-  /** Epochs since the last improvement. */
-  wait: number;
-  bestEpoch: number | undefined;
-}
-
-/** Where training stands between epochs: what a checkpoint records and a resumed fit continues. */
-export interface TrainProgress {
-  /** Epochs finished, in Keras' initialEpoch numbering: a resumed fit starts at this epoch. */
-  epoch: number;
-  earlyStopping: EarlyStoppingState | null;
-  /** True while an epoch is under way (a checkpoint then could not resume exactly). */
-  inEpoch: boolean;
-  /** Losses of the last finished epoch (training facts for the file header). */
-  loss: number | null;
-  valLoss: number | null;
-}
+export type { TrainArena };
 
 /** Everything the loop needs, already validated. */
 export interface TrainPlan {
@@ -92,49 +45,19 @@ export interface TrainPlan {
   lossOffset: number;
   /** The standardisation this fit trains with (null: none). */
   norm: Normalization | null;
-  /** The probe batch as the network sees it (src/probe.ts). */
+  /** The probe batch as the network sees it (src/engine/probe.ts). */
   probeX: Float32Array;
   /** Checked between batches; lets dispose() or `model.stopTraining` end the loop. */
   shouldStop: () => boolean;
   checkAlive: () => void;
 }
 
-/** Buffers of one fit call: scratch for a batch, then the data and a weight snapshot. */
-export interface TrainArena {
-  scratch: Scratch;
-  xTrain: number;
-  yTrain: number;
-  xVal: number;
-  yVal: number;
-  idx: number;
-  snapshot: number;
-  /** The training state at the start of the epoch (after its shuffle), for keepGood to go back to and replay from. */
-  good: number;
-  /** The probe batch's own buffers (the weights check; user calls in callbacks use others). */
-  probe: ProbeBuffers;
-  end: number;
-}
-
-/** Where a fit's buffers go, above the model's fixed arena: a plan; the caller grows memory to `end`. */
+/** Where a fit's buffers go, above the model's own regions: a plan; the caller grows memory to `end`. */
 export function planTrainArena(net: Network, plan: TrainPlan): TrainArena {
-  const { inputDim: I, outputDim: D } = net.cfg;
-  const n = plan.x.rows;
-  const cap = Math.min(plan.batchSize, Math.max(n, plan.val?.x.rows ?? 0));
-  const scratch = net.planScratch(net.fixedEnd, cap, true);
-  const p = new Planner(scratch.end);
-  const xTrain = p.take(n * I);
-  const yTrain = p.take(n * D);
-  const nv = plan.val?.x.rows ?? 0;
-  const xVal = nv ? p.take(nv * I) : 0;
-  const yVal = nv ? p.take(nv * D) : 0;
-  const idx = p.take(n);
-  const snapshot = plan.earlyStopping?.restoreBestWeights ? p.take(net.snapshotBytes / 4) : 0;
-  const good = p.take(net.stateBytes / 4);
-  const probeScratch = net.planScratch(p.top, PROBE_ROWS, false);
-  const q = new Planner(probeScratch.end);
-  const { components: K } = net.cfg;
-  const probe = { scratch: probeScratch, pi: q.take(PROBE_ROWS * K), mu: q.take(PROBE_ROWS * K * D), sigma: q.take(PROBE_ROWS * net.S) };
-  return { scratch, xTrain, yTrain, xVal, yVal, idx, snapshot, good, probe, end: q.top };
+  return planTraining(net, net.fixedEnd, {
+    rows: plan.x.rows, valRows: plan.val?.x.rows ?? 0, batchSize: plan.batchSize, probeRows: PROBE_ROWS,
+    snapshotBytes: plan.earlyStopping?.restoreBestWeights ? net.snapshotBytes : 0, stateBytes: net.stateBytes,
+  });
 }
 
 /** Fill the arena with the data (once per fit). */
@@ -211,7 +134,7 @@ const CHECK_ROWS = 8;
 
 /**
  * Whether the current weights are good: a finite inference-mode loss on up to CHECK_ROWS rows of
- * batch `b`, staged in the scratch, and finite predictions on the probe batch (src/probe.ts).
+ * batch `b`, staged in the scratch, and finite predictions on the probe batch (src/engine/probe.ts).
  */
 function weightsGood(net: Network, plan: TrainPlan, ar: TrainArena, b: number): boolean {
   const s = ar.scratch;
@@ -258,27 +181,12 @@ function batchStart(plan: TrainPlan, b: number, n: number): number {
   return plan.evenBatches ? Math.floor((b * n) / Math.ceil(n / B)) : Math.min(b * B, n);
 }
 
-/** Mean NLL (plus the L2 penalty when set) of rows at xPtr/yPtr, inference mode, in chunks. */
-export function datasetLoss(net: Network, s: Scratch, xPtr: number, yPtr: number, rows: number): number {
-  const k = net.k;
-  const { inputDim: I, outputDim: D } = net.cfg;
-  let sum = 0;
-  for (let start = 0; start < rows; start += s.cap) {
-    const n = Math.min(s.cap, rows - start);
-    k.copy_bytes(s.x, xPtr + 4 * start * I, 4 * n * I);
-    k.copy_bytes(s.y, yPtr + 4 * start * D, 4 * n * D);
-    net.forward(s, n, false);
-    sum += net.mixtureLoss(s, n);
-  }
-  return sum / rows;
-}
-
 /** Yield to the event loop: setImmediate in Node, a MessageChannel task in browsers and workers. */
 function makeYielder(): { next: () => Promise<void>; close: () => void } {
   // Looked up on globalThis so browser builds need no Node types or polyfills.
   const setImmediateFn = (globalThis as { setImmediate?: (cb: () => void) => unknown }).setImmediate;
   if (typeof setImmediateFn === "function") {
-    return { next: () => new Promise((r) => setImmediateFn(r)), close: () => {} };
+    return { next: () => new Promise((r) => setImmediateFn(r)), close: () => { } };
   }
   if (typeof MessageChannel === "function") {
     const ch = new MessageChannel();
@@ -297,7 +205,7 @@ function makeYielder(): { next: () => Promise<void>; close: () => void } {
       close: () => ch.port1.close(),
     };
   }
-  return { next: () => new Promise((r) => setTimeout(r, 0)), close: () => {} };
+  return { next: () => new Promise((r) => setTimeout(r, 0)), close: () => { } };
 }
 
 export async function trainLoop(net: Network, plan: TrainPlan, ar: TrainArena, progress: TrainProgress): Promise<History> {
@@ -365,7 +273,7 @@ export async function trainLoop(net: Network, plan: TrainPlan, ar: TrainArena, p
       const logs: Logs = { loss: lossSum / n };
       if (plan.val) {
         const penalty = l2 > 0 ? l2 * net.kernelSumSquares() : 0;
-        logs.val_loss = datasetLoss(net, s, ar.xVal, ar.yVal, plan.val.x.rows) + penalty + plan.lossOffset;
+        logs.val_loss = meanLoss(net, s, plan.val.x.rows, ar.xVal, ar.yVal, false) + penalty + plan.lossOffset;
         history.history.val_loss!.push(logs.val_loss);
       }
       history.epoch.push(epoch);

@@ -1,24 +1,19 @@
 // The network inside an MDN: dense -> activation -> dropout -> batch norm per hidden layer, then one
 // fused dense head whose P = K + K*D + K*Sk outputs per row are [pi logits | mu (K, D) | sigma
-// block (K, Sk)], Sk set by the covariance type (src/head.ts). This class owns the arena plan and drives the kernels; it knows nothing of
-// users' arrays (model.ts) or epochs (train.ts).
+// block (K, Sk)], Sk set by the covariance type (head.ts). This class places itself in memory by
+// the plan of arena.ts, writes its settings blocks and drives the kernels; it knows nothing of
+// users' arrays (model/) or epochs (train.ts).
 
-import { ensureMemory, formatBytes, Planner } from "./arena.js";
-import type { ResolvedConfig } from "./config.js";
-import { MdnError } from "./errors.js";
+import { ensureMemory, formatBytes, planModel, type Scratch, type Tensor } from "./arena.js";
+import type { ResolvedConfig } from "../core/config.js";
+import { MdnError } from "../core/errors.js";
 import { type Head, HEAD_FLOOR, HEAD_SCALE, headOf, type HeadKernels } from "./head.js";
-import { ACT_LINEAR, ACT_RELU, ACT_TANH, type Kernels, type Ptr, SIGMA_EXP, SIGMA_SOFTPLUS } from "./kernels.js";
+import {
+  ACT_LINEAR, ACT_RELU, ACT_TANH, DENSE_WORK_BYTES, LAYER_BYTES, LAYER_EPSILON, LAYER_MOMENTUM, LAYER_RATE, OPT_BETA1, OPT_BETA2, OPT_BYTES, OPT_CLIP_NORM,
+  OPT_DECAY, OPT_EPSILON, OPT_L2, OPT_LEARNING_RATE, type Ptr, type ShippedKernels, SIGMA_EXP, SIGMA_SOFTPLUS,
+} from "./kernels.js";
 
-export interface Tensor {
-  /** Keras-style weight name, e.g. `dense_1/kernel`. */
-  name: string;
-  shape: number[];
-  size: number;
-  ptr: Ptr;
-  trainable: boolean;
-  /** Dense kernels: placed first in the trainable region, where the L2 penalty applies. */
-  l2: boolean;
-}
+export type { Scratch, Tensor };
 
 interface Layer {
   inDim: number;
@@ -32,34 +27,6 @@ interface Layer {
   beta: Tensor | null;
   movingMean: Tensor | null;
   movingVar: Tensor | null;
-}
-
-/** Activation buffers of one hidden layer for `cap` rows; unused ones are 0. */
-interface LayerScratch {
-  z: Ptr; // dense output (cap, units)
-  act: Ptr; // activation then dropout (cap, units): the batch norm's input
-  deriv: Ptr; // d act / d z (cap, units): activation derivative times dropout mask
-  mean: Ptr; // batch mean (units)
-  vari: Ptr; // batch variance (units)
-  work: Ptr; // batchnorm_backward's scratch (3, units)
-  bn: Ptr; // batch-norm output (cap, units)
-}
-
-/** Buffers for passing up to `cap` rows through the network. */
-export interface Scratch {
-  cap: number;
-  base: Ptr;
-  /** Gradient of the buffer at p is at p + gradOffset (0 when planned without gradients). */
-  gradOffset: number;
-  x: Ptr; // (cap, I)
-  y: Ptr; // (cap, D)
-  layers: LayerScratch[];
-  a: Ptr; // head output (cap, P)
-  gamma: Ptr; // responsibilities (cap, K)
-  nll: Ptr; // (cap)
-  loss: Ptr; // sum of nll over the rows (one f64)
-  work: Ptr; // the mixture kernels' scratch (head.workFloats)
-  end: Ptr;
 }
 
 export interface AdamSettings {
@@ -91,9 +58,7 @@ export class Network {
   readonly tensors: Tensor[] = [];
   private f64 = new Float64Array(0);
   private f32v = new Float32Array(0);
-  /** The step kernels' float settings (see the constructor). */
-  readonly cst: Ptr;
-  /** The covariance type's Head (src/head.ts). */
+  /** The covariance type's Head (src/engine/head.ts). */
   readonly covariance: Head;
   readonly P: number;
   /** Floats of the sigma block per row: K * Sk. */
@@ -108,10 +73,19 @@ export class Network {
   readonly stats: Ptr;
   readonly statsBytes: number;
   readonly rng: Ptr;
-  /** Adam's settings (6) f64 for adam_step, then clip_global_norm's (1), and the settings object they were written from. */
-  readonly hp: Ptr;
-  private hpFor: AdamSettings | null = null;
-  /** First byte after the fixed part of the arena. */
+  /** The optimizer's settings block (adam_step, clip_global_norm), and the settings object it was written from. */
+  readonly opt: Ptr;
+  private optFor: AdamSettings | null = null;
+  /** The head's settings block (head.ts HEAD_*). */
+  readonly headSettings: Ptr;
+  /** Layer i's settings block in training is at layerSettings + i * LAYER_BYTES, in inference L * LAYER_BYTES further. */
+  private readonly layerSettings: Ptr;
+  /** Bytes of the whole training state: params | grads | m | v | moving stats | generator | settings. */
+  readonly stateBytes: number;
+  /** The per-thread scratch of dense_* and act_dropout_forward_at. */
+  private readonly denseWork: Ptr;
+  private readonly dropoutWork: Ptr;
+  /** First byte after the model's own regions. */
   readonly fixedEnd: Ptr;
   readonly sigmaAct: number;
   /** Adam steps applied so far. */
@@ -120,7 +94,7 @@ export class Network {
   fresh = false;
 
   constructor(
-    readonly k: Kernels,
+    readonly k: ShippedKernels,
     readonly cfg: ResolvedConfig,
   ) {
     const planned = planTensors(cfg);
@@ -132,34 +106,40 @@ export class Network {
     this.covariance = headOf(cfg.covariance);
     this.mixture = this.covariance.kernels(k);
     this.sigmaAct = cfg.sigma.activation === "exp" ? SIGMA_EXP : SIGMA_SOFTPLUS;
-    const plan = planFixed(this.tensors, this.layers.length, k.heap_base());
+    const plan = planModel(this.tensors, this.layers.length, k.heap_base());
     this.params = plan.params;
     this.kernelBytes = plan.kernelBytes;
     this.paramBytes = plan.paramBytes;
     this.stats = plan.stats;
     this.statsBytes = plan.statsBytes;
     this.rng = plan.rng;
-    this.hp = plan.hp;
-    this.cst = plan.cst;
+    this.opt = plan.opt;
+    this.headSettings = plan.head;
+    this.layerSettings = plan.layers;
+    this.stateBytes = plan.stateEnd - plan.params;
+    this.denseWork = plan.work;
+    this.dropoutWork = plan.work + DENSE_WORK_BYTES;
     this.fixedEnd = plan.end;
     ensureMemory(k, this.fixedEnd, "config");
-    const c = this.f32();
-    this.layers.forEach((l, i) => c.set([l.dropout, l.bn?.epsilon ?? 0, l.bn?.momentum ?? 0], (this.cst >>> 2) + 4 * i));
-    c.set([cfg.sigma.floor, 0, 0], (this.headCst + HEAD_FLOOR) >>> 2); // floor, scale, the 0
+    const c = this.view();
+    this.layers.forEach((l, i) => {
+      for (const training of [true, false]) {
+        const at = this.layerBlock(i, training);
+        c[(at + LAYER_RATE) >>> 2] = training ? l.dropout : 0;
+        c[(at + LAYER_EPSILON) >>> 2] = l.bn?.epsilon ?? 0;
+        c[(at + LAYER_MOMENTUM) >>> 2] = l.bn?.momentum ?? 0;
+      }
+    });
+    c[(this.headSettings + HEAD_FLOOR) >>> 2] = cfg.sigma.floor;
   }
 
-  /** Where layer i's step settings are: rate, epsilon, momentum (f32 each). */
-  private layerCst(i: number): Ptr {
-    return this.cst + 16 * i;
-  }
-
-  /** The head's settings block (src/head.ts HEAD_FLOOR, HEAD_SCALE), then a 0 at + 8. */
-  private get headCst(): Ptr {
-    return this.cst + 16 * this.layers.length;
+  /** Layer i's settings block (LAYER_*) for training (its dropout rate) or inference (rate 0). */
+  private layerBlock(i: number, training: boolean): Ptr {
+    return this.layerSettings + (training ? i : this.layers.length + i) * LAYER_BYTES;
   }
 
   /** A float32 view over all of memory, remade only when memory grew: nothing allocated per call. */
-  private f32(): Float32Array {
+  view(): Float32Array {
     if (this.f32v.buffer !== this.k.memory.buffer) this.f32v = new Float32Array(this.k.memory.buffer);
     return this.f32v;
   }
@@ -195,34 +175,6 @@ export class Network {
     new Float32Array(this.k.memory.buffer, t.ptr, t.size).fill(value);
   }
 
-  /** Plan buffers for `cap` rows at `base`, with a gradient mirror when training (a plan: the caller grows memory to `end`). */
-  planScratch(base: Ptr, cap: number, withGrads: boolean): Scratch {
-    const { inputDim: I, outputDim: D, components: K } = this.cfg;
-    const p = new Planner(base);
-    const x = p.take(cap * I);
-    const y = p.take(cap * D);
-    const layers = this.layers.map((l) => {
-      const n = cap * l.units;
-      return {
-        z: p.take(n),
-        act: p.take(n),
-        deriv: withGrads ? p.take(n) : 0,
-        mean: withGrads && l.bn ? p.take(l.units) : 0,
-        vari: withGrads && l.bn ? p.take(l.units) : 0,
-        work: withGrads && l.bn ? p.take(3 * l.units) : 0,
-        bn: l.bn ? p.take(n) : 0,
-      };
-    });
-    const a = p.take(cap * this.P);
-    const gamma = p.take(cap * K);
-    const nll = p.take(cap);
-    const loss = p.take(2);
-    const work = p.take(this.covariance.workFloats(K, D));
-    const actBytes = p.top - base;
-    const end = withGrads ? p.top + actBytes : p.top;
-    return { cap, base, gradOffset: withGrads ? actBytes : 0, x, y, layers, a, gamma, nll, loss, work, end };
-  }
-
   /**
    * Forward n rows staged at s.x through the hidden layers and the head into s.a. Training mode
    * draws dropout masks and uses batch statistics (left in s for updateMovingStats); inference mode
@@ -235,20 +187,21 @@ export class Network {
       const l = this.layers[i]!;
       const b = s.layers[i]!;
       const size = n * l.units;
-      k.dense_forward(b.z, inp, l.kernel.ptr, l.bias.ptr, n, l.inDim, l.units);
-      k.act_dropout_forward_at(b.act, b.deriv, b.z, n * l.units, ACT[l.activation], training ? this.layerCst(i) : this.headCst + 8, this.rng);
+      const ls = this.layerBlock(i, training);
+      k.dense_forward(b.z, inp, l.kernel.ptr, l.bias.ptr, n, l.inDim, l.units, this.denseWork);
+      k.act_dropout_forward_at(b.act, b.deriv, b.z, n * l.units, ACT[l.activation], ls, this.rng, this.dropoutWork);
       let cur = b.act;
       if (l.bn) {
         if (training) {
-          k.batchnorm_forward_train_at(b.bn, b.mean, b.vari, cur, l.gamma!.ptr, l.beta!.ptr, n, l.units, this.layerCst(i) + 4);
+          k.batchnorm_forward_train_at(b.bn, b.mean, b.vari, cur, l.gamma!.ptr, l.beta!.ptr, n, l.units, ls);
         } else {
-          k.batchnorm_forward_infer(b.bn, cur, l.gamma!.ptr, l.beta!.ptr, l.movingMean!.ptr, l.movingVar!.ptr, n, l.units, l.bn.epsilon);
+          k.batchnorm_forward_infer_at(b.bn, cur, l.gamma!.ptr, l.beta!.ptr, l.movingMean!.ptr, l.movingVar!.ptr, n, l.units, ls);
         }
         cur = b.bn;
       }
       inp = cur;
     }
-    k.dense_forward(s.a, inp, this.head.kernel.ptr, this.head.bias.ptr, n, this.headInDim(), this.P);
+    k.dense_forward(s.a, inp, this.head.kernel.ptr, this.head.bias.ptr, n, this.headInDim(), this.P, this.denseWork);
   }
 
   /**
@@ -259,14 +212,14 @@ export class Network {
     for (let i = 0; i < this.layers.length; i++) {
       const l = this.layers[i]!;
       const b = s.layers[i]!;
-      if (l.bn) this.k.batchnorm_update_moving_at(l.movingMean!.ptr, l.movingVar!.ptr, b.mean, b.vari, l.units, this.layerCst(i) + 8);
+      if (l.bn) this.k.batchnorm_update_moving_at(l.movingMean!.ptr, l.movingVar!.ptr, b.mean, b.vari, l.units, this.layerBlock(i, true));
     }
   }
 
   /** Sum over n rows of the NLL of the targets at s.y given s.a; fills s.gamma and s.nll. */
   mixtureLoss(s: Scratch, n: number): number {
     const { outputDim: D, components: K } = this.cfg;
-    this.mixture.forward(s.loss, s.nll, s.gamma, 0, s.a, s.y, n, K, D, this.sigmaAct, this.headCst, s.work);
+    this.mixture.forward(s.loss, s.nll, s.gamma, 0, s.a, s.y, n, K, D, this.sigmaAct, this.headSettings, s.work);
     return this.lossAt(s);
   }
 
@@ -281,7 +234,7 @@ export class Network {
   /** pi (n, K), mu (n, K, D) and the sigma blocks (n, K, Sk) of the n rows of head output at s.a. */
   mixtureParams(s: Scratch, n: number, pi: Ptr, mu: Ptr, sigma: Ptr): void {
     const { outputDim: D, components: K } = this.cfg;
-    this.mixture.params(pi, mu, sigma, s.a, n, K, D, this.sigmaAct, this.headCst, s.work);
+    this.mixture.params(pi, mu, sigma, s.a, n, K, D, this.sigmaAct, this.headSettings, s.work);
   }
 
   /**
@@ -290,8 +243,8 @@ export class Network {
    */
   trainLoss(s: Scratch, n: number): number {
     const { outputDim: D, components: K } = this.cfg;
-    this.f32()[(this.headCst + HEAD_SCALE) >>> 2] = 1 / n;
-    this.mixture.forward(s.loss, s.nll, s.gamma, s.a + s.gradOffset, s.a, s.y, n, K, D, this.sigmaAct, this.headCst, s.work);
+    this.view()[(this.headSettings + HEAD_SCALE) >>> 2] = 1 / n;
+    this.mixture.forward(s.loss, s.nll, s.gamma, s.a + s.gradOffset, s.a, s.y, n, K, D, this.sigmaAct, this.headSettings, s.work);
     return this.lossAt(s);
   }
 
@@ -325,18 +278,18 @@ export class Network {
     const L = this.layers.length;
     const lastOut = L === 0 ? s.x : this.layerOutput(s, L - 1);
     const headIn = this.headInDim();
-    k.dense_backward(L === 0 ? 0 : lastOut + g, this.grad(this.head.kernel.ptr), this.grad(this.head.bias.ptr), s.a + g, lastOut, this.head.kernel.ptr, n, headIn, this.P);
+    k.dense_backward(L === 0 ? 0 : lastOut + g, this.grad(this.head.kernel.ptr), this.grad(this.head.bias.ptr), s.a + g, lastOut, this.head.kernel.ptr, n, headIn, this.P, this.denseWork);
     for (let i = L - 1; i >= 0; i--) {
       const l = this.layers[i]!;
       const b = s.layers[i]!;
       if (l.bn) {
         // Through the batch norm and on through the activation and dropout (deriv) in one kernel.
-        k.batchnorm_backward_at(b.z + g, this.grad(l.gamma!.ptr), this.grad(l.beta!.ptr), b.work, b.bn + g, b.act, b.mean, b.vari, l.gamma!.ptr, b.deriv, n, l.units, this.layerCst(i) + 4);
+        k.batchnorm_backward_at(b.z + g, this.grad(l.gamma!.ptr), this.grad(l.beta!.ptr), b.work, b.bn + g, b.act, b.mean, b.vari, l.gamma!.ptr, b.deriv, n, l.units, this.layerBlock(i, true));
       } else {
         k.act_dropout_backward(b.z + g, b.act + g, b.deriv, n * l.units);
       }
       const inp = i === 0 ? s.x : this.layerOutput(s, i - 1);
-      k.dense_backward(i === 0 ? 0 : inp + g, this.grad(l.kernel.ptr), this.grad(l.bias.ptr), b.z + g, inp, l.kernel.ptr, n, l.inDim, l.units);
+      k.dense_backward(i === 0 ? 0 : inp + g, this.grad(l.kernel.ptr), this.grad(l.bias.ptr), b.z + g, inp, l.kernel.ptr, n, l.inDim, l.units, this.denseWork);
     }
   }
 
@@ -354,20 +307,27 @@ export class Network {
     this.step++;
     const pb = this.paramBytes;
     const p = this.params;
-    return this.k.adam_step(p, p + pb, p + 2 * pb, p + 3 * pb, this.kernelBytes >> 2, (pb - this.kernelBytes) >> 2, this.step, this.hp) === 1;
+    return this.k.adam_step(p, p + pb, p + 2 * pb, p + 3 * pb, this.kernelBytes >> 2, (pb - this.kernelBytes) >> 2, this.step, this.opt) === 1;
   }
 
   /** Scale the gradients of the last backward so that their global norm is at most o.clipNorm (> 0). */
   clipGradients(o: AdamSettings): void {
     this.useSettings(o);
-    this.k.clip_global_norm(this.grad(this.params), this.paramBytes >> 2, this.hp);
+    this.k.clip_global_norm(this.grad(this.params), this.paramBytes >> 2, this.opt);
   }
 
   private useSettings(o: AdamSettings): void {
-    if (o === this.hpFor) return;
+    if (o === this.optFor) return;
     // Written once per settings object (a fit), so a step passes only integers (see adam_step).
-    new Float64Array(this.k.memory.buffer, this.hp, 7).set([o.learningRate, o.decay, o.beta1, o.beta2, o.epsilon, this.cfg.l2, o.clipNorm]);
-    this.hpFor = o;
+    const f64 = new Float64Array(this.k.memory.buffer, this.opt, OPT_BYTES / 8);
+    f64[OPT_LEARNING_RATE / 8] = o.learningRate;
+    f64[OPT_DECAY / 8] = o.decay;
+    f64[OPT_BETA1 / 8] = o.beta1;
+    f64[OPT_BETA2 / 8] = o.beta2;
+    f64[OPT_EPSILON / 8] = o.epsilon;
+    f64[OPT_L2 / 8] = this.cfg.l2;
+    f64[OPT_CLIP_NORM / 8] = o.clipNorm;
+    this.optFor = o;
   }
 
   /** Bytes needed to snapshot the weights (trainable and moving statistics). */
@@ -385,11 +345,6 @@ export class Network {
     this.k.copy_bytes(this.stats, src + this.paramBytes, this.statsBytes);
   }
 
-  /** Bytes of the whole training state: params | grads | m | v | moving stats | generator. */
-  get stateBytes(): number {
-    return this.fixedEnd - this.params;
-  }
-
   /** Copy the whole training state (one copy; the gradients ride along). */
   saveState(dst: Ptr): void {
     this.k.copy_bytes(dst, this.params, this.stateBytes);
@@ -398,7 +353,7 @@ export class Network {
   loadState(src: Ptr): void {
     this.k.copy_bytes(this.params, src, this.stateBytes);
     // The Adam settings in memory are the saved ones now: the next step writes its own again.
-    this.hpFor = null;
+    this.optFor = null;
   }
 
   /** True when every gradient of the last backward is finite. */
@@ -422,34 +377,10 @@ export class Network {
   }
 }
 
-/**
- * The fixed part of the arena from `base`: dense kernels first (the L2 penalty's region), then the
- * other trainables; gradients, m and v mirror them; then moving statistics, the generator, Adam's
- * settings and the step kernels' float settings. Places the tensors (sets their ptr).
- */
-function planFixed(tensors: Tensor[], layers: number, base: Ptr) {
-  const plan = new Planner(base);
-  const params = plan.top;
-  for (const x of tensors) if (x.l2) x.ptr = plan.take(x.size);
-  const kernelBytes = plan.top - params;
-  for (const x of tensors) if (x.trainable && !x.l2) x.ptr = plan.take(x.size);
-  const paramBytes = plan.top - params;
-  plan.top += 3 * paramBytes; // grads, m, v
-  const stats = plan.top;
-  for (const x of tensors) if (!x.trainable) x.ptr = plan.take(x.size);
-  const statsBytes = plan.top - stats;
-  const rng = plan.take(4);
-  const hp = plan.take(14); // Adam's six f64 settings and the clip limit (src/network.ts adamStep)
-  // Float settings of the step kernels (assembly/step.ts): per layer rate, epsilon, momentum;
-  // then the head's floor, 1 / n (written per batch) and a 0 (the rate when not training).
-  const cst = plan.take(4 * layers + 4);
-  return { params, kernelBytes, paramBytes, stats, statsBytes, rng, hp, cst, end: plan.top };
-}
-
 /** Bytes of a model's fixed arena (what MAX_MODEL_BYTES limits), from its config alone. */
 export function modelBytes(cfg: ResolvedConfig): number {
   const { tensors, layers } = planTensors(cfg);
-  return planFixed(tensors, layers.length, 0).end;
+  return planModel(tensors, layers.length, 0).stateEnd;
 }
 
 /** MdnError TOO_LARGE unless a model for cfg is within MAX_MODEL_BYTES; allocates nothing. */

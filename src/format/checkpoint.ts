@@ -1,17 +1,17 @@
 // Between a model and its file: which tensors a model or checkpoint file holds and where their bytes
-// live in the arena. The byte format itself is io.ts; the training loop's state is train.ts.
+// live in the arena. The byte format itself is modelfile.ts; the training loop's state is engine/train.ts.
 //
 // A model file holds the weights (trainable and moving statistics), the normalisation statistics,
 // the generator state and training facts. A checkpoint adds what resuming needs to continue exactly
 // as if training had never stopped: Adam's moments and step count, the epoch counter, the
 // early-stopping state and the best epoch's weights (restoreBestWeights).
 
-import { ensureMemory, writeF32 } from "./arena.js";
-import { type CheckpointInfo, type DecodedFile, encodeFile, type FileKind, readTensor, type TensorSource, type TrainingInfo } from "./io.js";
-import type { Ptr } from "./kernels.js";
-import { DEFAULT_ADAM, type Network, type Tensor } from "./network.js";
-import type { Normalization } from "./normalize.js";
-import type { EarlyStoppingState, TrainProgress } from "./train.js";
+import { ensureMemory, planTrial, writeF32 } from "../engine/arena.js";
+import { type CheckpointInfo, type DecodedFile, encodeFile, type FileKind, readTensor, type TensorSource, type TrainingInfo } from "./modelfile.js";
+import type { Ptr } from "../engine/kernels.js";
+import { DEFAULT_ADAM, type Network, type Tensor } from "../engine/network.js";
+import type { Normalization } from "../engine/normalize.js";
+import type { EarlyStoppingState, TrainProgress } from "../core/history.js";
 
 /** A checkpoint's training state, as the model keeps it between fits. */
 export interface ResumeState {
@@ -82,9 +82,8 @@ export function writeWeights(net: Network, flat: Float32Array): void {
 export function trialStep(net: Network, base: Ptr, x: Float32Array, n: number): { ok: boolean; undo: () => void } {
   const { outputDim: D, components: K } = net.cfg;
   const P = net.P;
-  const s = net.planScratch(base, n, true);
-  const copy = s.end;
-  ensureMemory(net.k, copy + net.stateBytes, "bytes");
+  const { scratch: s, copy, end } = planTrial(net, base, n, net.stateBytes);
+  ensureMemory(net.k, end, "bytes");
   writeF32(net.k, s.x, x);
   net.forward(s, n, false);
   const f32 = new Float32Array(net.k.memory.buffer);

@@ -1,38 +1,17 @@
 // The conditional density p(y | x) of a trained MDN as a mathematical object: log densities,
-// responsibilities, moments, modes and calibration, batched over rows. The kernels give the head's
-// parameters and the per-row NLL and responsibilities; everything else here is float64 host math
-// on those parameters (small: K components of dimension D per row).
+// moments, modes and calibration, batched over rows. The engine gives the head's parameters and
+// the per-row NLL and responsibilities (engine/infer.ts); this file is float64 host math on those
+// parameters (small: K components of dimension D per row).
 //
 // Every covariance type is held as a packed lower-triangular Cholesky factor L per component
 // (isotropic: sigma I, diagonal: diag(sigma), full: the learned L), so one code path serves all:
 // Sigma_k = L_k L_k^T, log N(y; mu_k, Sigma_k) = -sum_i log L_ii - (D/2) log 2 pi - |L^-1 (y - mu)|^2 / 2.
 
-import type { ResolvedConfig } from "./config.js";
-import type { Checked } from "./data.js";
-import { MdnError } from "./errors.js";
-import { writeF32 } from "./arena.js";
-import { headOf, triIndex } from "./head.js";
-import type { Kernels, Ptr } from "./kernels.js";
-import type { Network, Scratch } from "./network.js";
+import type { ResolvedConfig } from "../core/config.js";
+import { headOf, triIndex } from "../engine/head.js";
+import type { HeadParams } from "../engine/infer.js";
 
 export const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
-
-/** What the model lends this module: kernels, network, and inference buffers for `cap` rows. */
-export interface Engine {
-  k: Kernels;
-  net: Network;
-  cfg: ResolvedConfig;
-  cap: number;
-  buffers(): { scratch: Scratch; pi: Ptr; mu: Ptr; sigma: Ptr; end: Ptr };
-}
-
-/** Raw head parameters for N rows, float32 as the kernels give them; scale is (N, K, Sk). */
-export interface HeadParams {
-  N: number;
-  pi: Float32Array;
-  mu: Float32Array;
-  scale: Float32Array;
-}
 
 /** A Gaussian mixture per row, float64: pi (N, K), mu (N, K, D), L (N, K, T) packed, T = D(D+1)/2. */
 export interface Mixture {
@@ -42,82 +21,6 @@ export interface Mixture {
   pi: Float64Array;
   mu: Float64Array;
   L: Float64Array;
-}
-
-/**
- * Run x through the network in chunks and collect the head's parameters. One view of memory per
- * chunk serves the input and the three outputs; the outputs are copies (`slice`) the caller owns.
- * When every row fits one chunk (single-row predict) the copies are the results themselves.
- */
-export function headParams(e: Engine, xs: Checked): HeadParams {
-  const { components: K, outputDim: D, inputDim: I } = e.cfg;
-  const N = xs.rows;
-  const S = e.net.S;
-  const b = e.buffers();
-  if (N <= e.cap) {
-    const f32 = runChunk(e, b, xs.data, 0, N);
-    const pi = b.pi >>> 2, mu = b.mu >>> 2, sc = b.sigma >>> 2;
-    return { N, pi: f32.slice(pi, pi + N * K), mu: f32.slice(mu, mu + N * K * D), scale: f32.slice(sc, sc + N * S) };
-  }
-  const out = { N, pi: new Float32Array(N * K), mu: new Float32Array(N * K * D), scale: new Float32Array(N * S) };
-  for (let start = 0; start < N; start += e.cap) {
-    const n = Math.min(e.cap, N - start);
-    const f32 = runChunk(e, b, xs.data, start * I, n);
-    out.pi.set(f32.subarray(b.pi >>> 2, (b.pi >>> 2) + n * K), start * K);
-    out.mu.set(f32.subarray(b.mu >>> 2, (b.mu >>> 2) + n * K * D), start * K * D);
-    out.scale.set(f32.subarray(b.sigma >>> 2, (b.sigma >>> 2) + n * S), start * S);
-  }
-  return out;
-}
-
-/**
- * Throws MdnError NON_FINITE naming the row of x when the network's outputs for one of the n rows
- * (from row `start`) at s.a overflow float32: then no mixture, density or sample of it is finite.
- */
-export function checkHeadFinite(net: Network, s: Scratch, n: number, start: number): void {
-  const bad = net.badHeadRow(s, n);
-  if (bad >= 0) {
-    throw new MdnError("NON_FINITE", `x[${start + bad}]`, "an input row whose network outputs are finite in float32", "a row for which they overflow (an input far outside the range of the training data)");
-  }
-}
-
-/** Stage n rows of x from row value `from`, run the network and the head; a view of all memory after. */
-function runChunk(e: Engine, b: ReturnType<Engine["buffers"]>, x: Checked["data"], from: number, n: number): Float32Array {
-  const I = e.cfg.inputDim;
-  let f32 = new Float32Array(e.k.memory.buffer);
-  const at = b.scratch.x >>> 2;
-  const count = n * I;
-  // A few values go faster by index than through set(subarray(...)).
-  if (count <= 64) for (let i = 0; i < count; i++) f32[at + i] = x[from + i]!;
-  else f32.set(from === 0 && count === x.length ? x : x.subarray(from, from + count), at);
-  e.net.forward(b.scratch, n, false);
-  checkHeadFinite(e.net, b.scratch, n, from / I);
-  e.net.mixtureParams(b.scratch, n, b.pi, b.mu, b.sigma);
-  // Memory does not grow inside the kernels, so the view is still live; re-make it if it did.
-  if (f32.buffer !== e.k.memory.buffer) f32 = new Float32Array(e.k.memory.buffer);
-  return f32;
-}
-
-/** Per-row log density log p(y | x) (N) and responsibilities (N, K), from the loss kernel. */
-export function jointOf(e: Engine, xs: Checked, ys: Checked): { logProb: Float32Array; gamma: Float32Array } {
-  const { components: K, outputDim: D, inputDim: I } = e.cfg;
-  const N = xs.rows;
-  const logProb = new Float32Array(N);
-  const gamma = new Float32Array(N * K);
-  const s = e.buffers().scratch;
-  for (let start = 0; start < N; start += e.cap) {
-    const n = Math.min(e.cap, N - start);
-    writeF32(e.k, s.x, xs.data, start * I, n * I);
-    writeF32(e.k, s.y, ys.data, start * D, n * D);
-    e.net.forward(s, n, false);
-    checkHeadFinite(e.net, s, n, start);
-    e.net.mixtureLoss(s, n);
-    const mem = e.k.memory.buffer;
-    const nll = new Float32Array(mem, s.nll, n);
-    for (let i = 0; i < n; i++) logProb[start + i] = -nll[i]!;
-    gamma.set(new Float32Array(mem, s.gamma, n * K), start * K);
-  }
-  return { logProb, gamma };
 }
 
 /** Every covariance type as packed Cholesky factors. */
@@ -377,7 +280,7 @@ function erfc(x: number): number {
     t *
     Math.exp(
       -z * z - 1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+      t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? r : 2 - r;
 }

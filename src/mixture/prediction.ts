@@ -1,8 +1,8 @@
 // What predict returns: the mixture's parameters per row, shaped for the covariance type.
 
-import type { ResolvedConfig } from "./config.js";
-import type { HeadParams } from "./density.js";
-import { headOf } from "./head.js";
+import type { ResolvedConfig } from "../core/config.js";
+import type { HeadParams } from "../engine/infer.js";
+import { headOf } from "../engine/head.js";
 
 /** The mixture for N rows; arrays the caller owns. */
 export interface Prediction {

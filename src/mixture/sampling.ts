@@ -11,11 +11,14 @@
 //   session is reproducible), separate from the training generator: sampling never changes what
 //   a later fit does. With a seed, the call is reproducible on its own and the stream is untouched.
 
-import { ensureMemory, Planner } from "./arena.js";
-import { positiveInt } from "./config.js";
-import type { Engine, Mixture } from "./density.js";
-import { describe, MdnError } from "./errors.js";
-import type { Network } from "./network.js";
+import { positiveInt } from "../core/config.js";
+import type { Checked } from "../core/data.js";
+import { describe, MdnError } from "../core/errors.js";
+import { ensureMemory, planSampling } from "../engine/arena.js";
+import { headOf } from "../engine/head.js";
+import { type Engine, inferChunks } from "../engine/infer.js";
+import type { Network } from "../engine/network.js";
+import { type Normalization, unscaleHead } from "../engine/normalize.js";
 
 export interface SampleOptions {
   /** Draws per row; default 1. */
@@ -81,48 +84,63 @@ const streams = new WeakMap<Network, Uint32Array>();
 /** Offsets config.seed so the sampling stream differs from the training generator's. */
 const STREAM_SALT = 0x5a3c_96e1n;
 
-/** Fill a Samples from the mixture m; wasm memory is used from `base` up. */
-export function sampleMixture(e: Engine, m: Mixture, o: ReturnType<typeof resolveSampleOptions>, base: number): Samples {
-  const { N, K, D } = m;
+/**
+ * Draws for the rows of xs (standardised as the network sees them, norm the way back). Per chunk
+ * the head's parameters stay in wasm memory, in the inference buffers: mapped back to original
+ * units and tempered there in place, then read by the sampler where they are; only the draws come
+ * out. The generator runs on across chunks, so chunking is invisible.
+ */
+export function sampleRows(e: Engine, xs: Checked, norm: Normalization | null, o: ReturnType<typeof resolveSampleOptions>): Samples {
+  const { net } = e;
+  const k = net.k;
+  const { components: K, outputDim: D, covariance } = net.cfg;
   const T = (D * (D + 1)) / 2;
+  const N = xs.rows;
   const S = o.n;
   const samples = new Float32Array(N * S * D);
   const components = new Int32Array(N * S);
-  // Rows in chunks of bounded memory; the generator runs on across chunks, so chunking is invisible.
-  const chunk = Math.max(1, Math.min(N, Math.floor((1 << 22) / (S * (D + 1) + K * (1 + D + T)))));
-  const p = new Planner(base);
-  const state = p.take(4);
-  const w = p.take(chunk * K);
-  const mu = p.take(chunk * K * D);
-  const L = p.take(chunk * K * T);
-  const out = p.take(chunk * S * D);
-  const comp = p.take(chunk * S);
-  ensureMemory(e.k, p.top, "x");
+  const b = e.buffers();
+  // Rows per sampler call, for bounded memory.
+  const rows = Math.max(1, Math.min(e.cap, Math.floor((1 << 22) / (S * (D + 1) + K * (1 + D + T)))));
+  const sp = planSampling(b.end, rows, K, D, S);
+  ensureMemory(k, sp.end, "x");
 
+  const state = sp.state;
   if (o.seed !== undefined) {
-    e.k.rng_seed(state, BigInt(o.seed));
+    k.rng_seed(state, BigInt(o.seed));
   } else {
-    let s = streams.get(e.net);
-    if (!s) {
-      e.k.rng_seed(state, BigInt(e.cfg.seed) ^ STREAM_SALT);
-      s = new Uint32Array(e.k.memory.buffer, state, 4).slice();
-      streams.set(e.net, s);
+    let st = streams.get(net);
+    if (!st) {
+      k.rng_seed(state, BigInt(net.cfg.seed) ^ STREAM_SALT);
+      st = new Uint32Array(k.memory.buffer, state, 4).slice();
+      streams.set(net, st);
     }
-    new Uint32Array(e.k.memory.buffer, state, 4).set(s);
+    new Uint32Array(k.memory.buffer, state, 4).set(st);
   }
   const lscale = Math.sqrt(o.sigmaTemperature);
-  for (let start = 0; start < N; start += chunk) {
-    const n = Math.min(chunk, N - start);
-    const mem = e.k.memory.buffer;
-    const wv = new Float32Array(mem, w, n * K);
-    for (let r = 0; r < n; r++) wv.set(temperedWeights(m.pi.subarray((start + r) * K, (start + r + 1) * K), o.temperature), r * K);
-    new Float32Array(mem, mu, n * K * D).set(m.mu.subarray(start * K * D, (start + n) * K * D));
-    const Lv = new Float32Array(mem, L, n * K * T);
-    for (let i = 0; i < n * K * T; i++) Lv[i] = m.L[start * K * T + i]! * lscale;
-    e.k.mixture_sample(out, comp, w, mu, L, n, S, K, D, state);
-    samples.set(new Float32Array(e.k.memory.buffer, out, n * S * D), start * S * D);
-    components.set(new Int32Array(e.k.memory.buffer, comp, n * S), start * S);
-  }
-  if (o.seed === undefined) streams.get(e.net)!.set(new Uint32Array(e.k.memory.buffer, state, 4));
+  const head = headOf(covariance);
+  const Sk = head.blockSize(D);
+  const L64 = new Float64Array(T);
+  inferChunks(net, b.scratch, N, xs.data, null, true, (start, n) => {
+    net.mixtureParams(b.scratch, n, b.pi, b.mu, b.sigma);
+    const f32 = net.view();
+    const pi = f32.subarray(b.pi >>> 2, (b.pi >>> 2) + n * K);
+    const h = { N: n, pi, mu: f32.subarray(b.mu >>> 2, (b.mu >>> 2) + n * K * D), scale: f32.subarray(b.sigma >>> 2, (b.sigma >>> 2) + n * K * Sk) };
+    if (norm) unscaleHead(norm, h, covariance, D, start);
+    for (let r = 0; r < n; r++) pi.set(temperedWeights(pi.subarray(r * K, (r + 1) * K), o.temperature), r * K);
+    for (let at = 0; at < n; at += rows) {
+      const m = Math.min(rows, n - at);
+      const L = f32.subarray(sp.L >>> 2, (sp.L >>> 2) + m * K * T);
+      for (let c = 0; c < m * K; c++) {
+        L64.fill(0);
+        head.factor(h.scale, at * K + c, D, L64, 0);
+        for (let j = 0; j < T; j++) L[c * T + j] = L64[j]! * lscale;
+      }
+      k.mixture_sample(sp.out, sp.comp, b.pi + 4 * at * K, b.mu + 4 * at * K * D, sp.L, m, S, K, D, state);
+      samples.set(new Float32Array(k.memory.buffer, sp.out, m * S * D), (start + at) * S * D);
+      components.set(new Int32Array(k.memory.buffer, sp.comp, m * S), (start + at) * S);
+    }
+  });
+  if (o.seed === undefined) streams.get(net)!.set(new Uint32Array(k.memory.buffer, state, 4));
   return { samples, components, shape: [N, S, D] };
 }

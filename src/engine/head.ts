@@ -10,10 +10,11 @@
 // The sigma activation and floor apply to every sigma (isotropic, diagonal) and to L's diagonal
 // (full); L's off-diagonal entries are linear.
 
-import type { Kernels, MixtureKernels } from "./kernels.js";
+import type { Covariance } from "../core/config.js";
+import type { MixtureKernels, ShippedKernels } from "./kernels.js";
 
-export type Covariance = "isotropic" | "diagonal" | "full";
-export const COVARIANCES: readonly Covariance[] = ["isotropic", "diagonal", "full"];
+export type { Covariance };
+
 
 // The head's settings block (assembly/lanes.ts HEAD_*): HEAD_BYTES at a 16-byte aligned address,
 // written by the host and read by every mixture kernel, in training and inference alike.
@@ -62,7 +63,7 @@ export interface Head {
    * 4 floats per vector.
    */
   workFloats(K: number, D: number): number;
-  kernels(k: Kernels): HeadKernels;
+  kernels(k: ShippedKernels): HeadKernels;
   /**
    * Whether normalisation must scale every target dimension alike: an isotropic mixture stays
    * isotropic in original units only then.
@@ -155,7 +156,7 @@ export function headOf(covariance: Covariance): Head {
   return HEADS[covariance];
 }
 
-function bind(k: Kernels, t: "iso" | "diag" | "full"): HeadKernels {
+function bind(k: ShippedKernels, t: "iso" | "diag" | "full"): HeadKernels {
   const m: MixtureKernels = k;
   return { forward: m[`mixture_${t}_forward`], params: m[`mixture_${t}_params`] };
 }

@@ -1,9 +1,13 @@
 // Where the compiled kernels come from. By default the wasm embedded in this package (gzip, then
-// base64) is unpacked with DecompressionStream and compiled once, on first use (no work at import time, nothing for a bundler to copy). Users who
-// host build/mdn.wasm themselves (exported as "mdn-wasm/mdn.wasm") pass a WasmSource instead.
+// base64) is unpacked with DecompressionStream and compiled once, on first use (no work at import
+// time, nothing for a bundler to copy). Users who host build/mdn.wasm themselves (exported as
+// "mdn-wasm/mdn.wasm") pass a WasmSource instead.
 
-import { describe, MdnError } from "./errors.js";
+// First, so that a bundle of the default entry starts with the embedded wasm (index.ts imports
+// this file first): gzip then meets all the JavaScript as one run after it, 1.2 KB smaller than
+// with the base64 between modules (measured with esbuild --minify).
 import { WASM_GZIP_BASE64 } from "./wasm-inline.js";
+import { describe, MdnError } from "../core/errors.js";
 
 /**
  * Kernels to use instead of the embedded ones: a compiled module (e.g. posted to a worker), the

@@ -2,7 +2,7 @@
 // concerns, what was expected and what arrived; it is raised in TypeScript before any kernel runs.
 // A model file that fails the loader's checks is a ModelFormatError, whose code names the damage.
 
-import type { History } from "./train.js";
+import type { History, NonFiniteReport } from "./history.js";
 
 export type MdnErrorCode =
   | "INVALID_ARGUMENT" // wrong type or kind of value
@@ -17,6 +17,8 @@ export type MdnErrorCode =
   | "TOO_LARGE" // a model, fit or result that needs more memory than the library's limits (or the engine grants)
   | "NON_FINITE_STEP"; // fit with onNonFinite "throw" met a batch with a non-finite loss, gradient or update
 
+export type { NonFiniteCause, NonFiniteReport } from "./history.js";
+
 export class MdnError extends Error {
   override readonly name = "MdnError";
   constructor(
@@ -28,34 +30,6 @@ export class MdnError extends Error {
   ) {
     super(`${argument}: expected ${expected}, got ${received}`);
   }
-}
-
-/** What went non-finite in a training step. */
-export type NonFiniteCause = "loss" | "gradients" | "update" | "prediction";
-
-/**
- * Where a training step went non-finite: reported in History (onNonFinite "stop") or thrown. No
- * such step is kept: the model ends with weights that predict finite numbers on the probe batch
- * (README "Non-finite numbers").
- */
-export interface NonFiniteReport {
-  /** The epoch (0-based, counted from initialEpoch as History.epoch is) of the bad batch. */
-  epoch: number;
-  /** The batch within that epoch (0-based). */
-  batch: number;
-  /**
-   * "loss": the batch's loss was not finite with the weights the batches before it left;
-   * "gradients": its gradients were not; "update": its Adam step overflowed (e.g. a learning rate
-   * near float32's limit); "prediction": the weights after this batch (the epoch's last) predict
-   * non-finite numbers on the probe batch.
-   */
-  cause: NonFiniteCause;
-  /**
-   * How many of that epoch's batches the kept weights include: the weights after the last batch
-   * whose loss was finite with them and that predict finite numbers on the probe batch, else (0)
-   * the weights the epoch started from.
-   */
-  keptBatches: number;
 }
 
 /** fit with `onNonFinite: "throw"`: the model holds the last good weights, as with "stop". */

@@ -7,7 +7,7 @@
 // (k-means++ seeding, Arthur & Vassilvitskii 2007, then Lloyd steps), gives a median of 0.95.
 // Every random choice draws from the model's generator, so the result is reproducible.
 
-import type { Checked } from "./data.js";
+import type { Checked } from "../core/data.js";
 import type { Network } from "./network.js";
 
 /** At most this many target rows take part (a strided subset of larger data). */

@@ -10,11 +10,11 @@
 // forward in inference mode, the head's parameter kernel, back to original units), so "predicts
 // finite numbers on the probe batch" means predict's own numbers.
 
-import { writeF32 } from "./arena.js";
-import { MdnError } from "./errors.js";
+import type { InferBuffers } from "./arena.js";
+import { MdnError } from "../core/errors.js";
 import { type Covariance, headOf, triIndex } from "./head.js";
-import type { Ptr } from "./kernels.js";
-import type { Network, Scratch } from "./network.js";
+import { inferChunks } from "./infer.js";
+import type { Network } from "./network.js";
 import { type Normalization, standardize, unscaleHead } from "./normalize.js";
 
 export const PROBE_ROWS = 5;
@@ -39,14 +39,6 @@ export function probeInputs(inputDim: number, norm: Normalization | null): Float
   return norm ? (standardize({ data: x, rows: PROBE_ROWS, cols: inputDim }, norm.xMean, norm.xStd).data as Float32Array) : x;
 }
 
-/** Buffers for the probe: inference scratch for at least PROBE_ROWS rows and the head's parameters. */
-export interface ProbeBuffers {
-  scratch: Scratch;
-  pi: Ptr;
-  mu: Ptr;
-  sigma: Ptr;
-}
-
 /**
  * Why the network's weights do not predict finite numbers on the probe batch x (probeInputs), or
  * null: every mixing weight, mean and scale entry in original units must be finite and every
@@ -54,13 +46,11 @@ export interface ProbeBuffers {
  * kernels' finiteness checks decide (a finite sigma is at least the floor); with it the mixture is
  * mapped back in place, in the buffers, as predict maps it.
  */
-export function probeProblem(net: Network, norm: Normalization | null, b: ProbeBuffers, x: Float32Array): string | null {
+export function probeProblem(net: Network, norm: Normalization | null, b: InferBuffers, x: Float32Array): string | null {
   const k = net.k;
   const { components: K, outputDim: D, covariance } = net.cfg;
   const n = PROBE_ROWS;
-  writeF32(k, b.scratch.x, x);
-  net.forward(b.scratch, n, false);
-  net.mixtureParams(b.scratch, n, b.pi, b.mu, b.sigma);
+  inferChunks(net, b.scratch, n, x, null, false, () => net.mixtureParams(b.scratch, n, b.pi, b.mu, b.sigma));
   const finite = k.all_finite(b.pi, n * K) === 1 && k.all_finite(b.mu, n * K * D) === 1 && k.all_finite(b.sigma, n * net.S) === 1;
   if (finite && !norm) return null;
   const mem = k.memory.buffer;

@@ -24,15 +24,15 @@
 // memory need, tensor table (names and shapes derived from the config, byte lengths, offsets with
 // overflow-safe arithmetic, bounds, overlap, gaps), exact total length, checksum, then the values
 // (finite weights, usable normalisation, non-negative moving variances, generator and training
-// state). MDN.load then builds the model and runs it on the probe batch (src/probe.ts): a file
+// state). MDN.load then builds the model and runs it on the probe batch (src/engine/probe.ts): a file
 // that loads predicts finite numbers there, and a checkpoint can take a training step.
 
-import { formatBytes } from "./arena.js";
-import { MAX_ADAM_STEPS, MAX_EPOCHS, type ResolvedConfig, resolveConfig } from "./config.js";
-import { MdnError, ModelFormatError, type ModelFormatErrorCode } from "./errors.js";
-import { MAX_MODEL_BYTES, modelBytes, planTensors } from "./network.js";
-import { headOf } from "./head.js";
-import { normalizationProblem } from "./normalize.js";
+import { formatBytes } from "../engine/arena.js";
+import { MAX_ADAM_STEPS, MAX_EPOCHS, type ResolvedConfig, resolveConfig } from "../core/config.js";
+import { MdnError, ModelFormatError, type ModelFormatErrorCode } from "../core/errors.js";
+import { MAX_MODEL_BYTES, modelBytes, planTensors } from "../engine/network.js";
+import { headOf } from "../engine/head.js";
+import { normalizationProblem } from "../engine/normalize.js";
 
 export const MAGIC = new Uint8Array([0x89, 0x4d, 0x44, 0x4e, 0x0d, 0x0a, 0x1a, 0x0a]);
 export const FORMAT_VERSION = 1;
