@@ -2,7 +2,7 @@
 //   node bench/e2e/mdn.mjs '{"quick":true}'   -> one JSON line of results on stdout
 import { MDN } from "../../dist/index.js";
 import { measure } from "../lib.mjs";
-import { mixtureData, SEED, seedData, W2, W3 } from "./workloads.mjs";
+import { mixtureData, SEED, seedData, tiledData, W2, W3, W3B } from "./workloads.mjs";
 
 const opts = JSON.parse(process.argv[2] ?? "{}");
 const quick = !!opts.quick;
@@ -45,8 +45,7 @@ const out = {};
 }
 
 // W2 and W3: training rows/s over whole epochs (no validation), after a warm-up fit.
-async function trainRate(w, epochs) {
-  const d = mixtureData(w);
+async function trainRate(w, epochs, d = mixtureData(w)) {
   const model = await MDN.create(config(w));
   const fitOpts = { epochs, batchSize: w.batchSize, shuffle: true };
   await model.fit(m(d.x.subarray(0, 16 * w.batchSize * w.inputDim), w.inputDim), m(d.y.subarray(0, 16 * w.batchSize * w.outputDim), w.outputDim), { ...fitOpts, epochs: 1 });
@@ -70,6 +69,10 @@ async function trainRate(w, epochs) {
 {
   const { rate } = await trainRate(W3, quick ? 1 : 2);
   out.w3 = { trainRowsPerS: rate };
+}
+{
+  const { rate } = await trainRate(W3B, quick ? 1 : 2, tiledData(W3B));
+  out.w3b = { trainRowsPerS: rate };
 }
 
 console.log(JSON.stringify(out));

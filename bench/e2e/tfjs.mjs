@@ -9,7 +9,7 @@
 import { createRequire } from "node:module";
 import path from "node:path";
 import { measure } from "../lib.mjs";
-import { mixtureData, SEED, seedData, W2, W3 } from "./workloads.mjs";
+import { mixtureData, SEED, seedData, tiledData, W2, W3, W3B } from "./workloads.mjs";
 
 // All four through require: the packages' Node entry points are CommonJS, and importing some as ES
 // modules would load a second tfjs-core whose registry the backends never see.
@@ -120,9 +120,8 @@ if (opts.backend === "wasm") {
  * Training rows/s on the full data set: fit one epoch, time batches skip..skip+count (steady
  * state; fit's own set-up is left out, which favours TensorFlow.js), then stop.
  */
-async function trainRate(w, count) {
+async function trainRate(w, count, d = mixtureData(w)) {
   tf.disposeVariables();
-  const d = mixtureData(w);
   const b = build(w);
   compile(b);
   const t = tensors(d, w, b.P);
@@ -164,6 +163,10 @@ async function trainRate(w, count) {
 {
   const { rate } = await trainRate(W3, quick ? 8 : 24);
   out.w3 = { trainRowsPerS: rate };
+}
+{
+  const { rate } = await trainRate(W3B, quick ? 8 : 24, tiledData(W3B));
+  out.w3b = { trainRowsPerS: rate };
 }
 
 console.log(JSON.stringify(out));

@@ -13,6 +13,12 @@ export const SEED = {
 /** W2 and W3: same layer pattern as the seed (relu, dropout 0.2, batch norm), larger layers. */
 export const W2 = { inputDim: 2, outputDim: 2, components: 8, hidden: [256, 256], rows: 65536, batchSize: 256, predictBatch: 4096 };
 export const W3 = { inputDim: 16, outputDim: 16, components: 16, hidden: [128, 128], rows: 16384, batchSize: 256 };
+/**
+ * W3b, the seed's data scaled up as the threads issue measured it: 2 inputs, targets the cluster
+ * centre tiled to 16 dimensions plus N(0, 0.1^2) noise; [128, 128], K = 16. Its responsibilities
+ * sharpen as it trains, so it is the workload where subnormal floats appear (issue 16).
+ */
+export const W3B = { inputDim: 2, outputDim: 16, components: 16, hidden: [128, 128], rows: 16384, batchSize: 256 };
 
 export function seedData() {
   const d = seedClusters(1024, 0);
@@ -40,6 +46,16 @@ export function mixtureData(w, seed = 1) {
     }
   }
   return { x, y, rows: n };
+}
+
+/** W3b's rows: seedClusters' inputs; each target the row's cluster centre tiled to D plus noise. */
+export function tiledData(w, seed = 2) {
+  const { rows: n, outputDim: D } = w;
+  const c = seedClusters(n, seed);
+  const rng = dataRng(seed + 1);
+  const y = new Float32Array(n * D);
+  for (let r = 0; r < n; r++) for (let d = 0; d < D; d++) y[r * D + d] = c.y[r * 2 + (d % 2)] + 0.1 * rng.normal();
+  return { x: c.x, y, rows: n };
 }
 
 /** Median of a list of numbers. */
