@@ -158,6 +158,11 @@ export interface Kernels extends MixtureKernels, MixtureTestKernels {
    */
   adam_step(w: Ptr, g: Ptr, m: Ptr, v: Ptr, nKernels: number, nRest: number, t: number, hp: Ptr): number;
   adam_update_scalar(w: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lrT: number, beta1: number, beta2: number, eps: number, l2: number): number;
+  /** Test build: m (n) = 0 where |m| < 2^-80, v (n) = 0 where v < min(2^-100, (eps 2^-25)^2); adam_step runs it every flush_period steps. */
+  adam_flush_moments(m: Ptr, v: Ptr, n: number, eps: number): void;
+  adam_flush_moments_scalar(m: Ptr, v: Ptr, n: number, eps: number): void;
+  /** Test build: the steps between adam_step's flushes of the moments. */
+  flush_period(beta1: number, beta2: number): number;
   /** sum of w^2 over n floats (f64), for the L2 penalty in the reported loss. */
   sum_squares(w: Ptr, n: number): number;
   sum_squares_scalar(w: Ptr, n: number): number;
