@@ -20,6 +20,7 @@ const SHARED = [
   "test/init.test.ts",
   "test/pool.test.ts",
   "test/golden.test.ts",
+  "test/subnormal.test.ts",
   "test/abort.test.ts",
   "test/worker.test.ts",
   "test/options.test.ts",

@@ -20,6 +20,12 @@
 // error (7 ulp of 1, near |x| = 5.8, from rounding in the two Horner chains); well below 1 ulp for
 // |x| < 0.0004. NaN propagates (min/max propagate it and |NaN| < 0.0004 is false); -0 stays -0.
 //
+// No subnormals (issue 16: WebAssembly has no flush-to-zero, and Intel cores take a microcode
+// assist on each subnormal operand or result). For |x| < 1.1e-19, x * x is subnormal: the rational
+// is evaluated at 0.0004 in the lanes that return x anyway, and the derivative 1 - h^2 squares h
+// only where |h| >= 2^-13 (tanh_deriv_f32): below, h^2 < 2^-26 and 1 - h^2 rounds to 1 exactly, so
+// both keep their bits. relu and linear only select and copy.
+//
 // Every SIMD kernel performs the same float32 operations in the same order as its scalar twin, so
 // the two agree bit for bit; the scalar twins carry the explanations.
 //
@@ -56,7 +62,9 @@ function aligned(ptr: usize): bool {
 // @ts-ignore: decorator
 @inline
 export function tanh_f32(a: f32): f32 {
-  const x = max<f32>(min<f32>(a, TANH_CLAMP), -TANH_CLAMP);
+  const tiny = abs<f32>(a) < TANH_TINY;
+  // Lanes that return a evaluate the rational at TANH_TINY instead (header: no subnormal x * x).
+  const x = tiny ? TANH_TINY : max<f32>(min<f32>(a, TANH_CLAMP), -TANH_CLAMP);
   const x2 = x * x;
   let p = x2 * TANH_A13 + TANH_A11;
   p = x2 * p + TANH_A9;
@@ -68,14 +76,34 @@ export function tanh_f32(a: f32): f32 {
   let q = x2 * TANH_B6 + TANH_B4;
   q = x2 * q + TANH_B2;
   q = x2 * q + TANH_B0;
-  return abs<f32>(a) < TANH_TINY ? a : p / q;
+  return tiny ? a : p / q;
+}
+
+/** Below it, 1 - h^2 rounds to 1: h^2 < 2^-26 (header). */
+const TANH_FLAT: f32 = 1.220703125e-4; // 2^-13
+
+/** d tanh / dx = 1 - h^2 from h = tanh(x), with h^2 taken as 0 where |h| < 2^-13: the same bits. */
+// @ts-ignore: decorator
+@inline
+export function tanh_deriv_f32(h: f32): f32 {
+  const hq: f32 = abs<f32>(h) < TANH_FLAT ? 0 : h;
+  return <f32>1.0 - hq * hq;
+}
+
+/** tanh_deriv_f32 on each lane. */
+// @ts-ignore: decorator
+@inline
+export function tanh_deriv_f32x4(h: v128): v128 {
+  const hq = v128.andnot(h, f32x4.lt(f32x4.abs(h), f32x4.splat(TANH_FLAT)));
+  return f32x4.sub(f32x4.splat(1), f32x4.mul(hq, hq));
 }
 
 /** tanh_f32 on each lane (also the fused kernels' tanh, dropout.ts). */
 // @ts-ignore: decorator
 @inline
 export function tanh_f32x4(a: v128): v128 {
-  const x = f32x4.max(f32x4.min(a, f32x4.splat(TANH_CLAMP)), f32x4.splat(-TANH_CLAMP));
+  const tiny = f32x4.lt(f32x4.abs(a), f32x4.splat(TANH_TINY));
+  const x = v128.bitselect(f32x4.splat(TANH_TINY), f32x4.max(f32x4.min(a, f32x4.splat(TANH_CLAMP)), f32x4.splat(-TANH_CLAMP)), tiny);
   const x2 = f32x4.mul(x, x);
   let p = f32x4.add(f32x4.mul(x2, f32x4.splat(TANH_A13)), f32x4.splat(TANH_A11));
   p = f32x4.add(f32x4.mul(x2, p), f32x4.splat(TANH_A9));
@@ -87,7 +115,6 @@ export function tanh_f32x4(a: v128): v128 {
   let q = f32x4.add(f32x4.mul(x2, f32x4.splat(TANH_B6)), f32x4.splat(TANH_B4));
   q = f32x4.add(f32x4.mul(x2, q), f32x4.splat(TANH_B2));
   q = f32x4.add(f32x4.mul(x2, q), f32x4.splat(TANH_B0));
-  const tiny = f32x4.lt(f32x4.abs(a), f32x4.splat(TANH_TINY));
   return v128.bitselect(a, f32x4.div(p, q), tiny);
 }
 
@@ -177,8 +204,7 @@ export function tanh_forward(out: usize, inp: usize, n: i32): void {
 export function tanh_backward_scalar(dinp: usize, dout: usize, out: usize, n: i32): void {
   for (let i = 0; i < n; i++) {
     const off = <usize>i << 2;
-    const y = load<f32>(out + off);
-    const g = load<f32>(dout + off) * (<f32>1.0 - y * y);
+    const g = load<f32>(dout + off) * tanh_deriv_f32(load<f32>(out + off));
     store<f32>(dinp + off, load<f32>(dinp + off) + g);
   }
 }
@@ -186,18 +212,15 @@ export function tanh_backward_scalar(dinp: usize, dout: usize, out: usize, n: i3
 /** SIMD transcription of tanh_backward_scalar. */
 export function tanh_backward(dinp: usize, dout: usize, out: usize, n: i32): void {
   assert(aligned(dinp) && aligned(dout) && aligned(out) && n >= 0);
-  const one = f32x4.splat(1);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const off = <usize>i << 2;
-    const y = v128.load(out + off);
-    const g = f32x4.mul(v128.load(dout + off), f32x4.sub(one, f32x4.mul(y, y)));
+    const g = f32x4.mul(v128.load(dout + off), tanh_deriv_f32x4(v128.load(out + off)));
     v128.store(dinp + off, f32x4.add(v128.load(dinp + off), g));
   }
   for (; i < n; i++) {
     const off = <usize>i << 2;
-    const y = load<f32>(out + off);
-    const g = load<f32>(dout + off) * (<f32>1.0 - y * y);
+    const g = load<f32>(dout + off) * tanh_deriv_f32(load<f32>(out + off));
     store<f32>(dinp + off, load<f32>(dinp + off) + g);
   }
 }

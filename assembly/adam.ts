@@ -17,6 +17,25 @@
 //
 // adam_update runs the same float32 operations in the same order as its scalar twin (no fused
 // multiply-add in wasm SIMD), so the two agree bit for bit.
+//
+// No subnormals (issue 16: WebAssembly has no flush-to-zero, and Intel cores take a microcode assist
+// on each subnormal operand or result). A parameter whose gradient stays 0 (a dead unit) has its
+// moments decay geometrically: m by beta1 a step reaches the subnormal range within ~800 steps, v
+// by beta2 within ~70,000. adam_step flushes them to +0 in a pass of its own (adam_flush_moments:
+// a compare and an and-not per vector, NaN kept) once every `flush_period` steps, the longest
+// power of two (at most 1024) over which neither moment can shrink by more than 2^-20, so nothing
+// above the thresholds at one pass can decay into the subnormal range before the next:
+//   m = 0 where |m| < 2^-80: a flushed m would have moved w by under lr_t * 2^-80 / eps (8e-21 at
+//     the Keras defaults), below the float32 spacing of any weight over 1e-13; between passes m
+//     stays above 2^-100, so lr_t * m is normal for lr_t >= 2^-26;
+//   v = 0 where v < vMin = min(2^-100, (eps 2^-25)^2): there sqrt(v) < eps 2^-25 is under half an
+//     ulp of eps, so sqrt(v) + eps, and the step, keep their bits.
+// With epsilon below ~1e-11, vMin falls under 2^-104 and a long-dead parameter's v may still reach
+// the subnormal range between passes. A pass per step, in adam_update's loop, cost 15% (m alone) to
+// 60% (m, v and the gradient's square) of the step on 1M parameters (V8, x64); one pass every 128
+// steps (beta1 0.9) costs under 1%. A gradient itself below ~1e-18, whose square is subnormal, is
+// not guarded: the gradient kernels do not produce one (their smallest terms carry a
+// responsibility's weight of at least 2^-80, lanes.ts).
 
 import { OPT_BETA1, OPT_BETA2, OPT_DECAY, OPT_EPSILON, OPT_L2, OPT_LEARNING_RATE } from "./settings";
 
@@ -186,14 +205,79 @@ function adam_region(
  * hp (settings.ts OPT_*), and t is the step (>= 1), so the host passes only integers: V8
  * boxes every double argument of a call it does not inline (any call site that has seen two
  * models' instances). The same conversions to float32 as a host passing the values to
- * adam_update, so the same bits. Returns true when every new parameter and moment is finite.
+ * adam_update, so the same bits, and at every step t that flush_period(beta1, beta2) divides,
+ * adam_flush_moments after it. Returns true when every new parameter and moment is finite.
  */
 export function adam_step(w: usize, g: usize, m: usize, v: usize, nKernels: i32, nRest: i32, t: i32, hp: usize): bool {
   assert((hp & 7) == 0);
   const beta1 = load<f64>(hp, OPT_BETA1), beta2 = load<f64>(hp, OPT_BETA2);
   const lrT = <f32>adam_lr_t(load<f64>(hp, OPT_LEARNING_RATE), load<f64>(hp, OPT_DECAY), beta1, beta2, t);
-  return adam_region(w, g, m, v, nKernels, nKernels + nRest, lrT, <f32>beta1, <f32>beta2, <f32>load<f64>(hp, OPT_EPSILON),
-    <f32>load<f64>(hp, OPT_L2));
+  const eps = <f32>load<f64>(hp, OPT_EPSILON);
+  const ok = adam_region(w, g, m, v, nKernels, nKernels + nRest, lrT, <f32>beta1, <f32>beta2, eps, <f32>load<f64>(hp, OPT_L2));
+  // Every flush_period steps, the moments' flush (header, "No subnormals").
+  if (t % flush_period(<f32>beta1, <f32>beta2) == 0) adam_flush_moments(m, v, nKernels + nRest, eps);
+  return ok;
+}
+
+/** m's flush threshold, 2^-80, and the cap of v's, 2^-100 (header). */
+const M_TINY: f32 = 8.271806125530277e-25;
+const V_TINY: f32 = 7.888609052210118e-31;
+
+/** vMin = min(2^-100, (eps 2^-25)^2), v's flush threshold (header). */
+// @ts-ignore: decorator
+@inline
+function v_min(eps: f32): f32 {
+  const e = <f64>eps * 2.9802322387695312e-8; // eps * 2^-25
+  return <f32>min<f64>(<f64>V_TINY, e * e);
+}
+
+/**
+ * Steps between adam_step's flushes: the largest power of two p <= 1024 with beta^p >= 2^-20 for
+ * both betas (a zero beta keeps nothing from the last step and sets no limit); 1 if a beta is below
+ * 2^-20. Powers by squaring in f64: the same bits everywhere.
+ */
+export function flush_period(beta1: f32, beta2: f32): i32 {
+  let p = 1;
+  let x1 = <f64>beta1, x2 = <f64>beta2;
+  while (p < 1024) {
+    const y1 = x1 * x1, y2 = x2 * x2;
+    if ((beta1 > 0 && y1 < 9.5367431640625e-7) || (beta2 > 0 && y2 < 9.5367431640625e-7)) break;
+    x1 = y1;
+    x2 = y2;
+    p <<= 1;
+  }
+  return p;
+}
+
+/** Scalar twin of adam_flush_moments, from element i0 on (also its tail). */
+export function adam_flush_moments_scalar(m: usize, v: usize, n: i32, eps: f32): void {
+  flush_moments_from(m, v, n, v_min(eps), 0);
+}
+
+// @ts-ignore: decorator
+@inline
+function flush_moments_from(m: usize, v: usize, n: i32, vMin: f32, i0: i32): void {
+  for (let i = i0; i < n; i++) {
+    const off = <usize>i << 2;
+    const mi = load<f32>(m + off), vi = load<f32>(v + off);
+    store<f32>(m + off, abs<f32>(mi) < M_TINY ? 0 : mi);
+    store<f32>(v + off, vi < vMin ? 0 : vi);
+  }
+}
+
+/** m (n) = 0 where |m| < 2^-80 and v (n) = 0 where v < vMin (header), in place. */
+export function adam_flush_moments(m: usize, v: usize, n: i32, eps: f32): void {
+  assert(n >= 0 && aligned(m) && aligned(v));
+  const vMinS = v_min(eps);
+  const mTiny = f32x4.splat(M_TINY), vMin = f32x4.splat(vMinS);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const off = <usize>i << 2;
+    const mi = v128.load(m + off), vi = v128.load(v + off);
+    v128.store(m + off, v128.andnot(mi, f32x4.lt(f32x4.abs(mi), mTiny)));
+    v128.store(v + off, v128.andnot(vi, f32x4.lt(vi, vMin)));
+  }
+  flush_moments_from(m, v, n, vMinS, i);
 }
 
 /**

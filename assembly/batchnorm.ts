@@ -52,6 +52,17 @@
 //
 // Every kernel processes channel groups independently with the same float32 operations in the
 // same order as its scalar twin (no fused multiply-add in wasm SIMD), so the two agree bit for bit.
+//
+// No subnormals (issue 16: WebAssembly has no flush-to-zero, and Intel cores take a microcode
+// assist on each subnormal operand or result). The moving statistics of a channel whose batch
+// statistic is 0 (a dead relu unit: mean and variance 0) decay by momentum per step and would reach
+// the subnormal range after ~8,700 steps at 0.99, so the update flushes each to +0 below 2^-100
+// (MOVING_TINY; a compare and an and-not, NaN stays). Nothing changes beyond rounding: a moving
+// variance under 2^-100 is below half an ulp of any epsilon allowed (>= 1e-10), so
+// sqrt(var + eps) keeps its bits, and a moving mean under 2^-100 shifts (x - mean) * scale by less
+// than 2^-100 * gamma / sqrt(eps). The other sums and products here combine activations,
+// gradients and per-channel constants that are 0 or normal and of ordinary size; with no tiny
+// operand they form no subnormal, so they need no flush.
 
 // @ts-ignore: decorator
 @inline
@@ -498,6 +509,23 @@ function dinp_terms(d: v128, x: v128, mu: v128, a: v128, ks: v128, kx: v128): v1
 // ---------------------------------------------------------------------------------------------
 // Moving statistics
 
+/** The moving statistics' flush threshold, 2^-100 (header, "No subnormals"). */
+const MOVING_TINY: f32 = 7.888609052210118e-31;
+
+/** x, or +0 where |x| < MOVING_TINY. */
+// @ts-ignore: decorator
+@inline
+function flush_moving(x: f32): f32 {
+  return abs<f32>(x) < MOVING_TINY ? 0 : x;
+}
+
+/** flush_moving on four lanes: the same bits. */
+// @ts-ignore: decorator
+@inline
+function flush_moving_f32x4(v: v128): v128 {
+  return v128.andnot(v, f32x4.lt(f32x4.abs(v), f32x4.splat(MOVING_TINY)));
+}
+
 /**
  * Moving statistics update, scalar twin. movingMean (C), movingVar (C) updated in place from the
  * batch caches mean (C), vari (C).
@@ -515,18 +543,20 @@ export function batchnorm_update_moving_scalar(
 function update_moving_channels(
   movingMean: usize, movingVar: usize, mean: usize, vari: usize, C: i32, momentum: f32, c0: i32,
 ): void {
-  // Keras 3: moving.assign(moving * momentum + batch * (1 - momentum)), in that operation order.
+  // Keras 3: moving.assign(moving * momentum + batch * (1 - momentum)), in that operation order,
+  // then flushed below 2^-100 (header).
   const rest = <f32>1 - momentum;
   for (let c = c0; c < C; c++) {
     const off = <usize>c << 2;
-    store<f32>(movingMean + off, load<f32>(movingMean + off) * momentum + load<f32>(mean + off) * rest);
-    store<f32>(movingVar + off, load<f32>(movingVar + off) * momentum + load<f32>(vari + off) * rest);
+    store<f32>(movingMean + off, flush_moving(load<f32>(movingMean + off) * momentum + load<f32>(mean + off) * rest));
+    store<f32>(movingVar + off, flush_moving(load<f32>(movingVar + off) * momentum + load<f32>(vari + off) * rest));
   }
 }
 
 /**
  * Moving statistics update: moving = momentum * moving + (1 - momentum) * batch for
- * movingMean (C) from mean (C) and movingVar (C) from vari (C) (the biased batch variance).
+ * movingMean (C) from mean (C) and movingVar (C) from vari (C) (the biased batch variance), each
+ * flushed to 0 below 2^-100.
  */
 export function batchnorm_update_moving(
   movingMean: usize, movingVar: usize, mean: usize, vari: usize, C: i32, momentum: f32,
@@ -538,10 +568,10 @@ export function batchnorm_update_moving(
   let c = 0;
   for (; c + 4 <= C; c += 4) {
     const off = <usize>c << 2;
-    v128.store(movingMean + off, f32x4.add(
-      f32x4.mul(v128.load(movingMean + off), mom), f32x4.mul(v128.load(mean + off), rest)));
-    v128.store(movingVar + off, f32x4.add(
-      f32x4.mul(v128.load(movingVar + off), mom), f32x4.mul(v128.load(vari + off), rest)));
+    v128.store(movingMean + off, flush_moving_f32x4(f32x4.add(
+      f32x4.mul(v128.load(movingMean + off), mom), f32x4.mul(v128.load(mean + off), rest))));
+    v128.store(movingVar + off, flush_moving_f32x4(f32x4.add(
+      f32x4.mul(v128.load(movingVar + off), mom), f32x4.mul(v128.load(vari + off), rest))));
   }
   update_moving_channels(movingMean, movingVar, mean, vari, C, momentum, c);
 }

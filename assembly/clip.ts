@@ -14,6 +14,11 @@
 // has the same bits as one without clipping. The norm is of the data term's gradient: an L2
 // penalty's gradient is added later, inside adam_step, and is not clipped (Keras clips it too).
 //
+// No subnormals (issue 16): the factor c / |g| < 1 scales gradients that are 0 or normal, and
+// g_i * c / |g| is subnormal only where |g_i| < 1.2e-38 * |g| / c, a component some 38 orders of
+// magnitude below the norm; no gradient kernel makes one (the smallest weight a responsibility
+// gives a gradient term is 2^-80, lanes.ts), so no flush is needed here.
+//
 // The SIMD kernel and its scalar twin scale identically (one f32 multiply per element) but take
 // the norm from sum_squares and sum_squares_scalar, whose summation orders differ: they agree to
 // rounding of the factor (one ulp), not bit for bit.

@@ -14,6 +14,13 @@
 // the scalar twins, so the results are bit-identical. Layers with 1-2 inputs (a first layer) have
 // their own forward and dw + db passes (`forwardSmallI`, `dwSmallI`): with k that short, a gemm
 // tile spends its time loading and storing C rather than multiplying.
+//
+// No subnormals (issue 16): no flush here. A sum of floats that are 0 or normal is subnormal only
+// when they nearly cancel at the bottom of the normal range, and a product of two normal floats
+// only when their exponents add up below -126; what this kernel multiplies and sums is 0 or of
+// ordinary size: activations, weights, and gradients whose smallest source, a responsibility, is
+// 0 or at least 2^-80 (lanes.ts). A flush of every product would add three instructions to each
+// multiply-add.
 
 // ---------------------------------------------------------------------------------------------
 // Scalar twins: the plain definitions, and the oracle the SIMD kernels are tested against.

@@ -38,9 +38,12 @@
 // once, which gives each element the same draw), so the two agree bit for bit. The SIMD relu is
 // the scalar max(x, 0) in two instructions (pmax, then the sign cleared) and its derivative times
 // the mask a select, not a product: the same bits.
+//
+// No subnormals (issue 16): a mask value is 0 or at least 1, so h * m and act' * m are 0 or as
+// large as h and act' (tanh's act' comes from tanh_deriv_f32, activation.ts).
 
 import { rng_next_u32 } from "./random";
-import { tanh_f32, tanh_f32x4 } from "./activation";
+import { tanh_deriv_f32, tanh_deriv_f32x4, tanh_f32, tanh_f32x4 } from "./activation";
 
 export const ACT_RELU: i32 = 0;
 export const ACT_TANH: i32 = 1;
@@ -73,7 +76,7 @@ function act_f32(x: f32, act: i32): f32 {
 @inline
 function act_deriv_f32(x: f32, h: f32, act: i32): f32 {
   if (act == ACT_RELU) return x > 0 ? 1 : 0;
-  if (act == ACT_TANH) return <f32>1.0 - h * h;
+  if (act == ACT_TANH) return tanh_deriv_f32(h);
   return 1;
 }
 
@@ -257,7 +260,7 @@ function forward_vector(out: usize, deriv: usize, inp: usize, act: i32, dropping
     d = dropping ? v128.and(m, pos) : v128.and(one, pos);
   } else if (act == ACT_TANH) {
     h = tanh_f32x4(x);
-    d = f32x4.sub(one, f32x4.mul(h, h));
+    d = tanh_deriv_f32x4(h);
     if (dropping) d = f32x4.mul(d, m);
   } else {
     h = x;

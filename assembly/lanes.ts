@@ -4,7 +4,7 @@
 // each call (src/engine/head.ts workFloats): no kernel here keeps scratch at a static address, so two
 // instances over one shared memory can run them at once.
 
-import { exp_f32, exp_f32x4, log_f32, log_f32x4, sigmoid_f32, sigmoid_f32x4, softplus_f32, softplus_f32x4 } from "./simdmath";
+import { exp_cut_f32, exp_cut_f32x4, exp_f32, exp_f32x4, log_f32, log_f32x4, sigmoid_f32, sigmoid_f32x4, softplus_f32, softplus_f32x4 } from "./simdmath";
 
 export const SIGMA_EXP: i32 = 0;
 export const SIGMA_SOFTPLUS: i32 = 1;
@@ -29,6 +29,38 @@ export const LOGN_MIN: f32 = -4.253529586511731e37;
 /** Largest K and D (config.components' and config.outputDim's bounds in src/core/config.ts). */
 export const MAX_K: i32 = 1024;
 export const MAX_D: i32 = 256;
+
+// No subnormals (issue 16; simdmath.ts says why). The softmaxes (responsibilities, mixing
+// weights) take every e^(t_k - max) below 2^-70 as 0 (SOFTMAX_CUT, free: exp_cut_f32x4 compares
+// against its own cutoff instead of exp's), so with S in [1, K], K <= 2^10, every pi_k and gamma_k
+// is 0 or at least 2^-80:
+// - e / S never underflows, and the training gradient's pi_k - gamma_k is 0 or at least 2^-103
+//   (both are multiples of 2^-103), so scale (pi_k - gamma_k) is 0 or normal for any batch up to
+//   2^23 rows; the gradient weight scale gamma_k of a component's terms is at least 2^-80 scale, so
+//   their products (with 1 / sigma, y - mu, D - z, ...) stay normal unless those factors together
+//   fall below about 2^-46 scale, far outside what a fit meets;
+// - what it drops changes nothing beyond rounding: a term below 2^-70 joins a sum S >= 1 whose
+//   float32 spacing is 2^-23, so nll, log pi and every responsibility above the cut keep their
+//   bits; a dropped responsibility is an absolute change under 1e-21 in a row summing to 1; its
+//   gradient terms (under 2^-80 scale times factors of order 1) would move Adam's step by under
+//   lr * 1e-24 / epsilon, below the float32 spacing of any weight over 1e-13.
+/** ln 2^-70: the softmaxes' cut (exp_cut_f32 / exp_cut_f32x4 of t_k - max). */
+export const SOFTMAX_CUT: f32 = -48.520302639196174;
+const V_SOFTMAX_CUT: usize = memory.data<f32>([SOFTMAX_CUT, SOFTMAX_CUT, SOFTMAX_CUT, SOFTMAX_CUT], 16);
+
+/** A softmax's e^x for x = t - max <= 0: 0 below SOFTMAX_CUT (see above). */
+// @ts-ignore: decorator
+@inline
+export function softmax_exp_f32(x: f32): f32 {
+  return exp_cut_f32(x, SOFTMAX_CUT);
+}
+
+/** softmax_exp_f32 on four lanes. */
+// @ts-ignore: decorator
+@inline
+export function softmax_exp_f32x4(x: v128): v128 {
+  return exp_cut_f32x4(x, v128.load(V_SOFTMAX_CUT));
+}
 
 // The head's settings block hs, written by the host (src/engine/head.ts HEAD_FLOOR, HEAD_SCALE) and read
 // by every mixture kernel, in training and inference alike: byte offsets of its f32 slots.
@@ -180,7 +212,8 @@ export function tile_max(T: usize, K: i32): v128 {
 
 /**
  * Tile T (K columns) = softmax per lane, e^(t_k - M) / S with M = max_k t_k and
- * S = sum_k e^(t_k - M); unless nlse is 0, the vector at nlse = -(M + log S), minus the
+ * S = sum_k e^(t_k - M), each e^(t_k - M) below 2^-70 taken as 0 (softmax_exp_f32x4, see "No
+ * subnormals"); unless nlse is 0, the vector at nlse = -(M + log S), minus the
  * log-sum-exp (the nll when T holds the log joints).
  */
 export function softmax_tile(T: usize, K: i32, nlse: usize): void {
@@ -188,7 +221,7 @@ export function softmax_tile(T: usize, K: i32, nlse: usize): void {
   let S = f32x4.splat(0);
   for (let k = 0; k < K; k++) {
     const t = T + (<usize>k << 4);
-    const e = exp_f32x4(f32x4.sub(v128.load(t), M));
+    const e = softmax_exp_f32x4(f32x4.sub(v128.load(t), M));
     v128.store(t, e);
     S = f32x4.add(S, e);
   }
@@ -204,7 +237,7 @@ export function softmax_tile(T: usize, K: i32, nlse: usize): void {
 @inline
 export function sum_exp_f32(p: usize, K: i32, m1: f32): f32 {
   let s: f32 = 0;
-  for (let k = 0; k < K; k++) s += exp_f32(load<f32>(p + (<usize>k << 2)) - m1);
+  for (let k = 0; k < K; k++) s += softmax_exp_f32(load<f32>(p + (<usize>k << 2)) - m1);
   return s;
 }
 
@@ -223,7 +256,7 @@ export function max_f32(p: usize, K: i32): f32 {
 export function normalize_joint_f32(gamma_n: usize, K: i32, M: f32): f32 {
   let S: f32 = 0;
   for (let k = 0; k < K; k++) {
-    const e = exp_f32(load<f32>(gamma_n + (<usize>k << 2)) - M);
+    const e = softmax_exp_f32(load<f32>(gamma_n + (<usize>k << 2)) - M);
     store<f32>(gamma_n + (<usize>k << 2), e);
     S += e;
   }

@@ -27,6 +27,8 @@
 //   gamma_k  = softmax_k(l_k) = e^(l_k - M) / sum_j e^(l_j - M)   (the responsibilities)
 // Everything stays in log space: no density is formed in linear space and the loss is never
 // clamped, so a target far from every mean gives a large finite nll and finite gradients.
+// No subnormals (lanes.ts says how and why): the softmaxes take e^x below 2^-70 as 0, so pi and
+// gamma are 0 or at least 2^-80, which keeps the gradient's terms normal.
 //
 // Backward, one row (Bishop eqs. 5.155-5.157 through the responsibilities):
 //   d nll / d logit_k = pi_k - gamma_k
@@ -58,10 +60,10 @@
 //   NLL (1)   the block's nll
 //   W         the component's shared scratch (sharedVectors(D))
 
-import { exp_f32, exp_f32x4, log_f32, log_f32x4 } from "./simdmath";
+import { log_f32, log_f32x4 } from "./simdmath";
 import {
   check_contract, check_loss, check_optional, HALF_LOG_2PI, HEAD_FLOOR, HEAD_SCALE, LOGN_MIN, max_f32, normalize_joint_f32, pmax_f32, scatter,
-  softmax_tile, sum_exp_f32, sum_lanes_f64, tile_load, tile_max, tile_store
+  softmax_exp_f32, softmax_exp_f32x4, softmax_tile, sum_exp_f32, sum_lanes_f64, tile_load, tile_max, tile_store
 } from "./lanes";
 import { Iso } from "./mixture_iso";
 import { Diag } from "./mixture_diag";
@@ -156,7 +158,7 @@ function drive<C>(loss: usize, nll: usize, gamma: usize, da: usize, a: usize, y:
     for (let k = 0; k < K; k++) {
       const o = <usize>k << 4;
       const x = f32x4.sub(v128.load(X + o), m1);
-      const e = exp_f32x4(x);
+      const e = softmax_exp_f32x4(x);
       v128.store(X + o, x);
       v128.store(G + o, e);
       S1 = f32x4.add(S1, e);
@@ -243,7 +245,7 @@ function drive_scalar<C>(loss: usize, nll: usize, gamma: usize, da: usize, a: us
       const o = <usize>k << 2;
       const g = load<f32>(gamma_n + o);
       // d nll / d logit_k = pi_k - gamma_k (the softmax Jacobian contracted with gamma).
-      const pi = exp_f32(load<f32>(logit_n + o) - m1) / S1;
+      const pi = softmax_exp_f32(load<f32>(logit_n + o) - m1) / S1;
       store<f32>(dlogit_n + o, load<f32>(dlogit_n + o) + scale * (pi - g));
       const mo = <usize>(k * D) << 2, so = <usize>(k * Sk) << 2;
       c.grad(dmu_n + mo, ds_n + so, mu_n + mo, s_n + so, y_n, work, D, sigmaAct, floor, logFloor, scale * g);
@@ -309,7 +311,7 @@ function params_scalar<C>(pi: usize, mu: usize, sigma: usize, a: usize, N: i32, 
     const sigma_n = sigma + ((<usize>n * <usize>(K * Sk)) << 2);
     const m1 = max_f32(logit_n, K);
     const S1 = sum_exp_f32(logit_n, K, m1);
-    for (let k = 0; k < K; k++) store<f32>(pi_n + (<usize>k << 2), exp_f32(load<f32>(logit_n + (<usize>k << 2)) - m1) / S1);
+    for (let k = 0; k < K; k++) store<f32>(pi_n + (<usize>k << 2), softmax_exp_f32(load<f32>(logit_n + (<usize>k << 2)) - m1) / S1);
     for (let j = 0; j < K * D; j++) store<f32>(mu_n + (<usize>j << 2), load<f32>(mu_src + (<usize>j << 2)));
     for (let k = 0; k < K; k++) c.activate(sigma_n + (<usize>(k * Sk) << 2), s_n + (<usize>(k * Sk) << 2), D, sigmaAct, floor);
   }

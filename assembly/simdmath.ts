@@ -9,11 +9,20 @@
 //   bits, so n * C1 is exact and r is exact up to the C2 term), then
 //   e^r = 1 + r + r^2 * P(r) with Cephes' degree-5 minimax P on [-ln2/2, ln2/2], and
 //   e^x = e^r * 2^n. The scaling 2^n is split into two factors 2^(n >> 1) * 2^(n - (n >> 1)) that
-//   are both normal floats, so results that overflow become +Inf and results in the subnormal
-//   range are rounded once, correctly scaled (Cephes itself flushes them to 0).
-//   x is clamped to [-110, 89] first: e^-110 rounds to 0 and e^89 overflows to +Inf, so the clamp
-//   only keeps n in range; NaN propagates through the clamp (pmax(x, c) = x < c ? c : x keeps a
-//   NaN x, as pmin does; against constants pmin/pmax equal min/max and cost one instruction each).
+//   are both normal floats, so results that overflow become +Inf.
+//   No subnormal results: below EXP_LO, the least float whose e^x comes out normal (>= 2^-126),
+//   the result is exactly 0, as with flush-to-zero. WebAssembly cannot
+//   turn flush-to-zero on, and Intel cores take a microcode assist on every subnormal operand or
+//   result (an f32x4 multiply-add loop ran 18x slower with subnormals on a Xeon, issue 16), so no
+//   kernel may make one; a value below 2^-126 vanishes in any float32 sum that holds a term of
+//   2^-101 (4e-31) or more. x is clamped to [EXP_LO, 89] first, which keeps
+//   n in [-126, 128] (so the product never forms a subnormal either), then lanes with x < EXP_LO
+//   are zeroed: one compare and one and-not. NaN propagates through both (pmax(x, c) =
+//   x < c ? c : x keeps a NaN x, as pmin does, and NaN < c is false; against constants pmin/pmax
+//   equal min/max and cost one instruction each).
+//   exp_cut_f32 / exp_cut_f32x4 take their own cutoff lo >= EXP_LO: the softmaxes of the mixture
+//   (lanes.ts) cut at 2^-70 of their largest term, which keeps their probabilities and gradients
+//   normal.
 // log: Cephes logf (logf.c).
 //   x = m * 2^e with m in [sqrt(1/2), sqrt(2)) (exponent and mantissa read from the bits;
 //   subnormal inputs are first scaled by 2^25), f = m - 1 (exact), then
@@ -24,7 +33,8 @@
 //   floating-point arithmetic", 1991, Theorem 4): u = 1 + t; log1p(t) = t when u == 1, else
 //   log(u) * (t / (u - 1)). The rounding error of forming u cancels in the quotient.
 // softplus(a) = log(1 + e^a) = max(a, 0) + log1p(e^-|a|): never overflows, and for a << 0 it
-//   returns e^a to full relative precision instead of log(1 + tiny) = 0.
+//   returns e^a to full relative precision instead of log(1 + tiny) = 0 (and 0 below EXP_LO, as
+//   exp does).
 // sigmoid(a) = 1 / (1 + e^-a) computed from t = e^-|a|: 1 / (1 + t) for a >= 0, t / (1 + t) for
 //   a < 0, so it never forms e^(large).
 //
@@ -35,7 +45,12 @@
 const LOG2E: f32 = 1.44269504088896341;
 const LN2_HI: f32 = 0.693359375; // 355 / 512: 9 significant bits
 const LN2_LO: f32 = -2.12194440e-4; // ln 2 - LN2_HI
-const EXP_MIN: f32 = -110.0; // e^-110 < 2^-150: rounds to +0
+/**
+ * The least float x whose e^x, as computed here, is normal: e^EXP_LO = 1.1754997e-38 >= 2^-126,
+ * while the float below it, -87.33654785, gives 1.1754907e-38 < 2^-126 (ln 2^-126 =
+ * -87.336544750553). test/simdmath.test.ts checks every float from EXP_LO up.
+ */
+export const EXP_LO: f32 = -87.33654022216797;
 const EXP_MAX: f32 = 89.0; // e^89 > FLT_MAX: overflows to +Inf
 const EXP_P0: f32 = 1.9875691500e-4;
 const EXP_P1: f32 = 1.3981999507e-3;
@@ -61,7 +76,7 @@ const LOG_Q8: f32 = 3.3333331174e-1;
 // The vectors of those constants, four copies each. V8 rebuilds a v128 constant with three
 // instructions wherever it is used (and does not hoist it out of loops); a load from memory is one.
 // Measured on exp_f32x4 in a loop (V8 12, x64): 17.7 -> 9.7 ns, with pmin/pmax for the clamp.
-const V_EXP_MIN: usize = memory.data<f32>([EXP_MIN, EXP_MIN, EXP_MIN, EXP_MIN], 16);
+const V_EXP_LO: usize = memory.data<f32>([EXP_LO, EXP_LO, EXP_LO, EXP_LO], 16);
 const V_EXP_MAX: usize = memory.data<f32>([EXP_MAX, EXP_MAX, EXP_MAX, EXP_MAX], 16);
 const V_LOG2E: usize = memory.data<f32>([LOG2E, LOG2E, LOG2E, LOG2E], 16);
 const V_LN2_HI: usize = memory.data<f32>([LN2_HI, LN2_HI, LN2_HI, LN2_HI], 16);
@@ -98,11 +113,25 @@ const V_BIAS_126: usize = memory.data<i32>([126, 126, 126, 126], 16);
 // ---------------------------------------------------------------------------------------------
 // exp
 
-/** e^x for one float. The explanation is in the header; exp_f32x4 is its transcription. */
+/** e^x for one float, exactly 0 below EXP_LO. The explanation is in the header; exp_f32x4 is its transcription. */
 // @ts-ignore: decorator
 @inline
 export function exp_f32(x: f32): f32 {
-  const xc = min<f32>(max<f32>(x, EXP_MIN), EXP_MAX);
+  return exp_cut_f32(x, EXP_LO);
+}
+
+/** e^x for four floats; lane for lane the same bits as exp_f32. */
+// @ts-ignore: decorator
+@inline
+export function exp_f32x4(x: v128): v128 {
+  return exp_cut_f32x4(x, v128.load(V_EXP_LO));
+}
+
+/** e^x for x >= lo, exactly 0 for x < lo (lo >= EXP_LO, so the result is 0 or normal). */
+// @ts-ignore: decorator
+@inline
+export function exp_cut_f32(x: f32, lo: f32): f32 {
+  const xc = min<f32>(max<f32>(x, lo), EXP_MAX);
   const nf = nearest<f32>(xc * LOG2E);
   const r = xc - nf * LN2_HI - nf * LN2_LO;
   let p = EXP_P0;
@@ -112,20 +141,21 @@ export function exp_f32(x: f32): f32 {
   p = p * r + EXP_P4;
   p = p * r + EXP_P5;
   const er = p * (r * r) + r + <f32>1.0;
-  // 2^n = 2^n1 * 2^n2 with n1 = n >> 1 (arithmetic): n in [-159, 128] gives n1, n2 in [-80, 64].
+  // 2^n = 2^n1 * 2^n2 with n1 = n >> 1 (arithmetic): n in [-126, 128] gives n1, n2 in [-63, 64].
   const n = <i32>nf;
   const n1 = n >> 1;
   const n2 = n - n1;
   const s1 = reinterpret<f32>((n1 + 127) << 23);
   const s2 = reinterpret<f32>((n2 + 127) << 23);
-  return er * s1 * s2;
+  const e = er * s1 * s2;
+  return x < lo ? 0 : e;
 }
 
-/** e^x for four floats; lane for lane the same bits as exp_f32. */
+/** exp_cut_f32 on four floats, lo in every lane of loV; lane for lane the same bits. */
 // @ts-ignore: decorator
 @inline
-export function exp_f32x4(x: v128): v128 {
-  const xc = f32x4.pmin(f32x4.pmax(x, v128.load(V_EXP_MIN)), v128.load(V_EXP_MAX));
+export function exp_cut_f32x4(x: v128, loV: v128): v128 {
+  const xc = f32x4.pmin(f32x4.pmax(x, loV), v128.load(V_EXP_MAX));
   const nf = f32x4.nearest(f32x4.mul(xc, v128.load(V_LOG2E)));
   const r = f32x4.sub(f32x4.sub(xc, f32x4.mul(nf, v128.load(V_LN2_HI))), f32x4.mul(nf, v128.load(V_LN2_LO)));
   let p = v128.load(V_EXP_P0);
@@ -141,7 +171,7 @@ export function exp_f32x4(x: v128): v128 {
   const bias = v128.load(V_BIAS);
   const s1 = i32x4.shl(i32x4.add(n1, bias), 23);
   const s2 = i32x4.shl(i32x4.add(n2, bias), 23);
-  return f32x4.mul(f32x4.mul(er, s1), s2);
+  return v128.andnot(f32x4.mul(f32x4.mul(er, s1), s2), f32x4.lt(x, loV));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -259,6 +289,14 @@ export function softplus_f32(a: f32): f32 {
 // @ts-ignore: decorator
 @inline
 export function softplus_f32x4(a: v128): v128 {
+  return softplus4(a);
+}
+
+// softplus4 and sigmoid4 are calls, not inlined: each inlined copy of exp, log1p and the rest
+// is ~200 bytes, and the mixture kernels hold nine (one per component's sigma and its derivative,
+// training and inference). Out of line they keep the shipped module within its size budget after
+// the subnormal flushes (issue 16); only the softplus sigma pays the call.
+function softplus4(a: v128): v128 {
   return f32x4.add(f32x4.max(a, f32x4.splat(0.0)), log1p_f32x4(exp_f32x4(f32x4.neg(f32x4.abs(a)))));
 }
 
@@ -275,6 +313,10 @@ export function sigmoid_f32(a: f32): f32 {
 // @ts-ignore: decorator
 @inline
 export function sigmoid_f32x4(a: v128): v128 {
+  return sigmoid4(a);
+}
+
+function sigmoid4(a: v128): v128 {
   const one = f32x4.splat(1.0);
   const t = exp_f32x4(f32x4.neg(f32x4.abs(a)));
   const num = v128.bitselect(one, t, f32x4.ge(a, f32x4.splat(0.0)));

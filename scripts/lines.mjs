@@ -35,7 +35,7 @@ export function codeLines(text) {
 
 // What each budget covers and why it is set where it is: README "Layout".
 export const BUDGETS = [
-  { name: "kernels", files: (f) => f.startsWith("assembly/"), budget: 2600 },
+  { name: "kernels", files: (f) => f.startsWith("assembly/"), budget: 2700 },
   { name: "core host", files: (f) => ["core", "engine", "mixture", "model", "entries"].includes(LAYERS[layerOf(f)]?.name), budget: 3600 },
   { name: "file format + CLI", files: (f) => ["format", "cli"].includes(LAYERS[layerOf(f)]?.name), budget: 2450 },
   { name: "interop", files: (f) => LAYERS[layerOf(f)]?.name === "interop", budget: 700 },

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { TestKernels } from "../src/engine/kernels.js";
-import { sigmoid, softplus } from "./reference/simdmath.js";
+import { FLT_MIN, flushToZero, sigmoid, softplus } from "./reference/simdmath.js";
 import { expectClose, expectIdentical, Heap, loadKernels, normal, testRng, type Tol, uniform } from "./util.js";
 
 type Fn = "exp" | "log" | "softplus" | "sigmoid";
@@ -34,9 +34,41 @@ function positiveBits(n: number): Float64Array {
   return Float64Array.from(new Float32Array(bits.buffer));
 }
 
-/** The float64 reference rounded to float32, so overflow to Inf and underflow to 0 count as right. */
+/**
+ * The float64 reference rounded to float32, so overflow to Inf and underflow to 0 count as right,
+ * and flushed to zero below 2^-126 as the kernels flush (no subnormal results, issue 16).
+ */
 function ref(f: (x: number) => number, xs: Float64Array): Float64Array {
-  return xs.map((x) => Math.fround(f(x)));
+  return xs.map((x) => flushToZero(Math.fround(f(x))));
+}
+
+/** Every float32 from lo up to hi (lo <= hi < 0), in order. */
+function allFloatsNegative(lo: number, hi: number): Float64Array {
+  const f = new Float32Array(2);
+  const u = new Uint32Array(f.buffer);
+  f[0] = lo;
+  f[1] = hi;
+  const xs = new Float64Array(u[0]! - u[1]! + 1);
+  for (let i = 0; i < xs.length; i++) {
+    u[0] = u[1]! + xs.length - 1 - i;
+    xs[i] = f[0];
+  }
+  return xs;
+}
+
+/** How many of xs are subnormal float32 values. */
+function subnormals(xs: ArrayLike<number>): number {
+  let n = 0;
+  for (let i = 0; i < xs.length; i++) if (xs[i] !== 0 && Math.abs(xs[i]!) < FLT_MIN) n++;
+  return n;
+}
+
+/** Every finite float32 of either sign (random bit patterns), for the no-subnormal checks. */
+function anyBits(n: number): Float64Array {
+  const rng = testRng(13);
+  const bits = new Uint32Array(n);
+  for (let i = 0; i < n; i++) bits[i] = (Math.floor(rng() * 0x7f800000) | (rng() < 0.5 ? 0x80000000 : 0)) >>> 0;
+  return Float64Array.from(new Float32Array(bits.buffer));
 }
 
 /** expectClose where want is finite; identical (Inf, NaN) where it is not. */
@@ -47,16 +79,16 @@ function expectCloseOrSame(got: Float64Array, want: Float64Array, tol: Tol, labe
 }
 
 // Tolerances. exp and log are Cephes' minimax polynomials evaluated in float32; measured worst case
-// is under 1 ulp, so 2 ulp (relative 2 * 2^-23 < 3e-7) leaves margin. Results in the subnormal
-// range have a fixed absolute spacing of 2^-149, hence the atol of two of those.
+// is under 1 ulp, so 2 ulp (relative 2 * 2^-23 < 3e-7) leaves margin. Results at the bottom of the
+// normal range have a spacing of 2^-149, hence the atol of two of those.
 const EXP_LOG: Tol = { atol: 2 ** -148, rtol: 3e-7 };
 // softplus and sigmoid chain exp, log1p (Goldberg's quotient) and a division: measured worst case
 // 2.8 ulp; allow 4 ulp (relative 4 * 2^-23 = 4.8e-7).
 const COMPOSED: Tol = { atol: 2 ** -148, rtol: 4.8e-7 };
 
 describe("exp", () => {
-  it("matches Math.exp over the whole finite range within 2 ulp", () => {
-    // -104..89 crosses underflow (results below 2^-126 and down to 0) and overflow (above 88.72).
+  it("matches Math.exp, flushed to zero, over the whole finite range within 2 ulp", () => {
+    // -104..89 crosses underflow (results below 2^-126 are 0) and overflow (above 88.72).
     const xs = sweep(-104, 89, 200_001);
     expectCloseOrSame(run("exp", xs), ref(Math.exp, xs), EXP_LOG, "exp sweep");
     const small = sweep(-1, 1, 20_001);
@@ -64,11 +96,24 @@ describe("exp", () => {
   });
 
   it("handles special values", () => {
-    const xs = [0, -0, Infinity, -Infinity, NaN, 89, 1000, -110, -1000, 88.72283, -103.9];
+    const xs = [0, -0, Infinity, -Infinity, NaN, 89, 1000, -110, -1000, 88.72283, -103.9, -90];
     const got = run("exp", xs);
     expect(Array.from(got.slice(0, 9))).toEqual([1, 1, Infinity, 0, NaN, Infinity, Infinity, 0, 0]);
     expect(got[9]).toBeLessThan(Infinity); // largest finite e^x: FLT_MAX * (1 - 2e-7)
-    expect(got[10]).toBe(2 ** -149); // deepest subnormal still rounds to the smallest float
+    // e^-103.9 and e^-90 are subnormal in float32 (e^-103.9 would round to 2^-149): exactly 0.
+    expect(Object.is(got[10], 0) && Object.is(got[11], 0)).toBe(true);
+  });
+
+  it("is 0 below the normal range and normal from its edge up, for every float there", () => {
+    // EXP_LO = -87.33654022216797 (assembly/simdmath.ts): the least float whose e^x is normal.
+    const lo = Math.fround(-87.33654022216797);
+    const xs = allFloatsNegative(-87.4, -80);
+    const got = run("exp", xs);
+    for (let i = 0; i < xs.length; i++) {
+      if (xs[i]! < lo ? got[i] !== 0 : got[i]! < FLT_MIN) throw new Error(`e^${xs[i]} = ${got[i]}`);
+    }
+    expect(got.filter((e) => e === 0).length).toBe(xs.filter((x) => x < lo).length);
+    expect(run("exp", [lo])[0]).toBeGreaterThanOrEqual(FLT_MIN);
   });
 });
 
@@ -92,10 +137,17 @@ describe("log", () => {
 
 describe("softplus and sigmoid", () => {
   it("match the float64 formulas, including the tails", () => {
-    // At -100, softplus = e^-100 (a naive log(1 + e^a) returns 0); at +100 it is a.
+    // At -87, softplus = e^-87 (a naive log(1 + e^a) returns 0), and 0 below e^a's normal range
+    // (ref flushes); at +100 it is a.
     const xs = sweep(-100, 100, 100_001);
     expectClose(run("softplus", xs), ref(softplus, xs), COMPOSED, "softplus");
     expectClose(run("sigmoid", xs), ref(sigmoid, xs), COMPOSED, "sigmoid");
+  });
+
+  it("never return a subnormal (exp, log, softplus, sigmoid of any float)", () => {
+    const xs = Float64Array.from([...anyBits(100_000), ...sweep(-110, -80, 30_001)]);
+    const counts = (["exp", "log", "softplus", "sigmoid"] as const).map((fn) => subnormals(run(fn, xs)) + subnormals(run(fn, xs, true)));
+    expect(counts).toEqual([0, 0, 0, 0]);
   });
 
   it("handle special values", () => {

@@ -210,6 +210,11 @@ export interface TestKernels extends ShippedKernels, MixtureTestKernels {
   adam_update_scalar: TestKernels["adam_update"];
   sum_squares_scalar: ShippedKernels["sum_squares"];
   clip_global_norm_scalar: ShippedKernels["clip_global_norm"];
+  /** Test build: m (n) = 0 where |m| < 2^-80, v (n) = 0 where v < min(2^-100, (eps 2^-25)^2); adam_step runs it every flush_period steps. */
+  adam_flush_moments(m: Ptr, v: Ptr, n: number, eps: number): void;
+  adam_flush_moments_scalar(m: Ptr, v: Ptr, n: number, eps: number): void;
+  /** Test build: the steps between adam_step's flushes of the moments. */
+  flush_period(beta1: number, beta2: number): number;
 
   // simdmath.ts: elementwise out (n) = f(inp (n)), Cephes-style, SIMD and scalar bit-identical.
   exp_f32_array(out: Ptr, inp: Ptr, n: number): void;

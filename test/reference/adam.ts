@@ -32,3 +32,22 @@ export function sumSquares(w: ArrayLike<number>): number {
   for (let i = 0; i < w.length; i++) s += w[i]! * w[i]!;
   return s;
 }
+
+/**
+ * The moments' flush that adam_step runs every flushPeriod steps (assembly/adam.ts, no subnormal
+ * moments, issue 16): m = 0 where |m| < 2^-80, v = 0 where v < min(2^-100, (eps 2^-25)^2).
+ */
+export function adamFlushMoments(m: Float64Array, v: Float64Array, eps: number): void {
+  const vMin = Math.fround(Math.min(2 ** -100, (eps * 2 ** -25) ** 2));
+  for (let i = 0; i < m.length; i++) {
+    if (Math.abs(m[i]!) < 2 ** -80) m[i] = 0;
+    if (v[i]! < vMin) v[i] = 0;
+  }
+}
+
+/** The largest power of two p <= 1024 with beta^p >= 2^-20 for each non-zero beta (1 at least). */
+export function flushPeriod(beta1: number, beta2: number): number {
+  let p = 1;
+  while (p < 1024 && [beta1, beta2].every((b) => b === 0 || b ** (2 * p) >= 2 ** -20)) p *= 2;
+  return p;
+}

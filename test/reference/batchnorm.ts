@@ -55,11 +55,17 @@ export function batchnormForwardInfer(
   return out;
 }
 
-/** moving = momentum * moving + (1 - momentum) * batch, returned as a new array. */
+/**
+ * moving = momentum * moving + (1 - momentum) * batch, returned as a new array; 0 where its
+ * magnitude is below 2^-100 (the kernel's flush: no subnormal moving statistics, issue 16).
+ */
 export function batchnormUpdateMoving(
   moving: ArrayLike<number>, batch: ArrayLike<number>, momentum: number,
 ): Float64Array {
   const out = new Float64Array(moving.length);
-  for (let c = 0; c < moving.length; c++) out[c] = momentum * moving[c]! + (1 - momentum) * batch[c]!;
+  for (let c = 0; c < moving.length; c++) {
+    const x = momentum * moving[c]! + (1 - momentum) * batch[c]!;
+    out[c] = Math.abs(x) < 2 ** -100 ? 0 : x;
+  }
   return out;
 }

@@ -7,6 +7,8 @@
 // log N_k at least LOG_DENSITY_MIN in reported densities (not in the training step's gradient);
 // nll = -logsumexp_k(log pi_k + log N_k); gamma = softmax_k(log pi_k + log N_k).
 // Gradients: Bishop, PRML eqs. 5.155-5.157, chained through log sigma(s).
+// No subnormals, as the kernels (assembly/lanes.ts): each softmax takes e^(t_k - max t) below
+// 2^-70 as 0, so pi and gamma are 0 or at least 2^-80.
 // Isotropic: log N_k = -D log sigma_k - (D/2) log(2 pi) - |y - mu_k|^2 / (2 sigma_k^2).
 
 import { LOG_DENSITY_MIN, SIGMA_CEILING } from "../../src/engine/head.js";
@@ -32,6 +34,14 @@ export function sigmaOf(s: number, floor: number, sigmaAct: number): { sigma: nu
   if (act > SIGMA_CEILING) return { sigma: SIGMA_CEILING, logSigma: Math.log(SIGMA_CEILING), dLogSigma: 0 };
   const dLogSigma = sigmaAct === SIGMA_EXP ? 1 : sigmoid(s) / act;
   return { sigma: act, logSigma: Math.log(act), dLogSigma };
+}
+
+/** The softmaxes' cut: e^x below 2^-70 is 0 (assembly/lanes.ts SOFTMAX_CUT). */
+export const SOFTMAX_CUT = Math.log(2 ** -70);
+
+/** e^x for x = t - max t of a softmax: 0 below the cut. */
+export function softmaxExp(x: number): number {
+  return x < SOFTMAX_CUT ? 0 : Math.exp(x);
 }
 
 export function logSumExp(v: number[]): number {
@@ -85,15 +95,17 @@ export function mixtureOver(
     const joint = terms.map((t, k) => logits[k]! - lsePi + t.logN);
     // gamma = e^(l_k - M) / S rather than e^(l_k - logsumexp): at |M| ~ 1e37, M + log S rounds to M.
     const M = Math.max(...joint);
-    const e = joint.map((l) => Math.exp(l - M));
+    const e = joint.map((l) => softmaxExp(l - M));
     const S = e.reduce((t, v) => t + v, 0);
     const lse = M + Math.log(S);
     nll[n] = -lse;
     sum += -lse;
+    const mPi = Math.max(...logits);
     for (let k = 0; k < K; k++) {
       const g = e[k]! / S;
       gamma[n * K + k] = g;
-      da[base + k] = scale * (Math.exp(logits[k]! - lsePi) - g);
+      const pi = softmaxExp(logits[k]! - mPi) === 0 ? 0 : Math.exp(logits[k]! - lsePi);
+      da[base + k] = scale * (pi - g);
       terms[k]!.dmu.forEach((v, d) => (da[base + K + k * D + d] = -scale * g * v));
       terms[k]!.ds.forEach((v, j) => (da[base + K + K * D + k * Sk + j] = -scale * g * v));
     }
@@ -110,7 +122,8 @@ export function mixturePiMu(a: ArrayLike<number>, dims: MixtureDims, Sk: number)
   for (let n = 0; n < N; n++) {
     const logits = Array.from({ length: K }, (_, k) => a[n * P + k]!);
     const lse = logSumExp(logits);
-    for (let k = 0; k < K; k++) pi[n * K + k] = Math.exp(logits[k]! - lse);
+    const m = Math.max(...logits);
+    for (let k = 0; k < K; k++) pi[n * K + k] = softmaxExp(logits[k]! - m) === 0 ? 0 : Math.exp(logits[k]! - lse);
     for (let j = 0; j < K * D; j++) mu[n * K * D + j] = a[n * P + K + j]!;
   }
   return { pi, mu };
